@@ -1,0 +1,290 @@
+"""Grading: tests of an assignment, one submission at a time or a whole class in parallel."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import paths
+from .extract import Definitions, NotebookError, extract_definitions, read_notebook_cells
+from .runner import RemoteStudent
+from .spec import Fail, NotImplementedYet, SandboxError, StudentError, Test, load_tests
+
+MAX_NOTEBOOK_BYTES = 20 << 20
+PRELOADABLE = ("numpy", "torch", "course_lib", "math", "random", "collections", "itertools", "functools", "re")
+
+
+@dataclass
+class Assignment:
+    name: str
+    tests: list[Test]
+
+    @property
+    def exercises(self) -> dict[str, float]:
+        """Exercise name -> maximum points, in the order the tests introduce them."""
+        out: dict[str, float] = {}
+        for t in self.tests:
+            out[t.exercise] = out.get(t.exercise, 0.0) + t.points
+        return out
+
+    @property
+    def max_points(self) -> float:
+        return sum(t.points for t in self.tests)
+
+
+def load_assignment(name: str, hidden: bool = True) -> Assignment:
+    """Public tests, plus hidden ones when ``hidden`` (they exist only in the instructor's copy)."""
+    if not isinstance(name, str) or "/" in name or name.endswith(".ipynb"):
+        raise ValueError(f"an assignment is a notebook name without extension, e.g. 00_welcome; got {name!r}")
+    public = paths.PUBLIC_TESTS / f"{name}.py"
+    if not public.is_file():
+        raise ValueError(f"no assignment {name!r}; known: {', '.join(paths.assignments()) or '(none)'}")
+    tests = load_tests(public, hidden=False)
+    if hidden:
+        hidden_file = paths.hidden_tests_dir() / f"{name}.py"
+        if not hidden_file.is_file():
+            raise FileNotFoundError(f"hidden tests {hidden_file} not found: grading needs the instructor's copy "
+                                    "of the course (a student copy made by `course-grade release` has none)")
+        tests += load_tests(hidden_file, hidden=True)
+    return Assignment(name, tests)
+
+
+@dataclass
+class TestResult:
+    exercise: str
+    name: str
+    points: float
+    earned: float
+    hidden: bool
+    message: str
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    file: str
+    sha256: str
+    status: str = "ok"
+    scores: dict = field(default_factory=dict)     # exercise -> earned points
+    total: float = 0.0
+    max: float = 0.0
+    results: list = field(default_factory=list)    # TestResult as dicts
+    warnings: list = field(default_factory=list)
+    output: str = ""
+
+
+def run_test(test: Test, student) -> TestResult:
+    """Run one test against a student handle (remote or local); never raises."""
+    try:
+        test.func(student)
+        return TestResult(test.exercise, test.name, test.points, test.points, test.hidden, "passed")
+    except Fail as exc:
+        msg = str(exc) or "wrong answer"
+    except NotImplementedYet:
+        msg = "not implemented yet"
+    except (StudentError, SandboxError) as exc:
+        msg = str(exc)
+    except Exception as exc:  # noqa: BLE001 (a check that could not interpret the answer)
+        msg = f"the answer could not be checked ({type(exc).__name__}: {exc})"
+    return TestResult(test.exercise, test.name, test.points, 0.0, test.hidden, msg)
+
+
+def _grade_exercise(defs: Definitions, exercise: str, tests: list[Test], *, timeout: float, deny: list[str],
+                    warnings: list[str], outputs: list[str]) -> list[TestResult]:
+    if exercise not in defs.defined():
+        why = f"`{exercise}` was not found in the notebook (a def or class with that exact name)"
+        return [TestResult(t.exercise, t.name, t.points, 0.0, t.hidden, why) for t in tests]
+    statements = defs.closure([exercise])
+    preload = [m for m in PRELOADABLE if m in defs.imported_modules(statements)] or ["numpy"]
+    results, student, timeouts = [], None, 0
+    try:
+        for t in tests:
+            if student is None or student.dead:
+                if student is not None:
+                    outputs.append(student.output())
+                    student.cleanup()
+                    student = None
+                if timeouts >= 2:
+                    results.append(TestResult(t.exercise, t.name, t.points, 0.0, t.hidden,
+                                              "skipped: earlier tests of this exercise timed out twice"))
+                    continue
+                try:
+                    student = RemoteStudent(statements, preload=preload, deny_roots=deny, timeout=timeout)
+                    warnings.extend(f"{exercise}: {e}" for e in student.load_errors)
+                except (SandboxError, StudentError) as exc:
+                    timeouts += "timed out" in str(exc)
+                    results.append(TestResult(t.exercise, t.name, t.points, 0.0, t.hidden,
+                                              f"your definitions could not be loaded: {exc}"))
+                    continue
+            result = run_test(t, student)
+            timeouts += result.message.startswith("timed out")
+            results.append(result)
+    finally:
+        if student is not None:
+            outputs.append(student.output())
+            student.cleanup()
+    return results
+
+
+def grade_notebook(path: str | Path, assignment: Assignment, *, student: str | None = None,
+                   timeout: float = 10.0, extra_deny: tuple = ()) -> SubmissionResult:
+    """Grade one submitted notebook. Never raises for anything in the submission."""
+    path = Path(path)
+    res = SubmissionResult(student=student or path.stem, file=str(path), sha256="", max=assignment.max_points)
+    res.scores = {ex: 0.0 for ex in assignment.exercises}
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        res.status = f"could not read the file: {exc.strerror or exc}"
+        return res
+    res.sha256 = hashlib.sha256(raw).hexdigest()
+    if path.suffix != ".ipynb":
+        res.status = f"not a notebook: expected a .ipynb file, got {path.name!r} (nothing in it was opened)"
+        return res
+    if len(raw) > MAX_NOTEBOOK_BYTES:
+        res.status = f"notebook larger than {MAX_NOTEBOOK_BYTES >> 20} MiB; clear its outputs and resubmit"
+        return res
+    try:
+        defs = extract_definitions(read_notebook_cells(raw))
+    except NotebookError as exc:
+        res.status = f"unreadable notebook: {exc}"
+        return res
+    res.warnings.extend(defs.warnings)
+    deny = [str(paths.solutions_dir()), str(paths.hidden_tests_dir()), str(paths.repo_root() / "tests"),
+            str(paths.repo_root() / ".git"), str(path.resolve().parent), *map(str, extra_deny)]
+    outputs: list[str] = []
+    for exercise in assignment.exercises:
+        tests = [t for t in assignment.tests if t.exercise == exercise]
+        for r in _grade_exercise(defs, exercise, tests, timeout=timeout, deny=deny, warnings=res.warnings,
+                                 outputs=outputs):
+            res.results.append(asdict(r))
+            res.scores[exercise] += r.earned
+    res.total = sum(res.scores.values())
+    res.output = "\n".join(o for o in outputs if o.strip())[-4000:]
+    return res
+
+
+# ----------------------------------------------------------------------------- a whole class
+
+def grader_fingerprint(assignment: str) -> str:
+    """Changes whenever the tests or the grading code change (then cached grades are redone)."""
+    h = hashlib.sha256()
+    files = [paths.PUBLIC_TESTS / f"{assignment}.py", paths.hidden_tests_dir() / f"{assignment}.py",
+             *sorted(Path(__file__).parent.glob("*.py"))]
+    for f in files:
+        if f.is_file():
+            h.update(f.name.encode() + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _student_ids(files: list[Path]) -> list[str]:
+    seen: dict[str, int] = {}
+    ids = []
+    for f in files:
+        stem = f.stem if f.suffix == ".ipynb" else f.name
+        seen[stem] = seen.get(stem, 0) + 1
+        ids.append(stem if seen[stem] == 1 else f"{stem}~{seen[stem]}")
+    return ids
+
+
+def grade_batch(assignment_name: str, submissions: list[str | Path], out_dir: str | Path, *, jobs: int = 1,
+                timeout: float = 10.0, progress=None) -> list[SubmissionResult]:
+    """Grade every submission into ``out_dir``: grades.csv, feedback/<student>.md, and a cache
+    so that unchanged submissions are not graded again. Every input file gets a row."""
+    assignment = load_assignment(assignment_name)
+    out = Path(out_dir)
+    (out / ".cache").mkdir(parents=True, exist_ok=True)
+    fingerprint = grader_fingerprint(assignment_name)
+    files = [Path(s) for s in submissions]
+    ids = _student_ids(files)
+
+    def one(item):
+        student, f = item
+        try:
+            digest = hashlib.sha256(f.read_bytes()).hexdigest()
+        except OSError:
+            digest = ""
+        cache = out / ".cache" / f"{student}.json"
+        res = _from_cache(cache, digest, fingerprint)
+        if res is None:
+            try:
+                res = grade_notebook(f, assignment, student=student, timeout=timeout, extra_deny=(out,))
+            except Exception as exc:  # noqa: BLE001 (the batch goes on; the row says why)
+                res = SubmissionResult(student=student, file=str(f), sha256=digest, max=assignment.max_points,
+                                       status=f"grader error: {type(exc).__name__}: {exc}",
+                                       scores={ex: 0.0 for ex in assignment.exercises})
+            if res.sha256:
+                _atomic_write(cache, json.dumps({"sha256": res.sha256, "fingerprint": fingerprint,
+                                                 "result": asdict(res)}))
+        _atomic_write(out / "feedback" / f"{student}.md", feedback_markdown(res, assignment))
+        if progress:
+            progress(res)
+        return res
+
+    with ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
+        results = list(pool.map(one, zip(ids, files)))
+    _atomic_write(out / "grades.csv", grades_csv(results, assignment))
+    return results
+
+
+def _from_cache(cache: Path, digest: str, fingerprint: str) -> SubmissionResult | None:
+    """The cached result when the submission and the grader are both unchanged."""
+    if not digest or not cache.is_file():
+        return None
+    try:
+        cached = json.loads(cache.read_text())
+        if cached.get("sha256") == digest and cached.get("fingerprint") == fingerprint:
+            return SubmissionResult(**cached["result"])
+    except (ValueError, TypeError, KeyError):
+        pass
+    return None
+
+
+def grades_csv(results: list[SubmissionResult], assignment: Assignment) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    exercises = list(assignment.exercises)
+    w.writerow(["student", *exercises, "total", "max", "status"])
+    for r in sorted(results, key=lambda r: r.student):
+        w.writerow([r.student, *(_fmt(r.scores.get(e, 0.0)) for e in exercises), _fmt(r.total), _fmt(r.max),
+                    r.status])
+    return buf.getvalue()
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def feedback_markdown(res: SubmissionResult, assignment: Assignment) -> str:
+    lines = [f"# {assignment.name}: feedback for {res.student}", "",
+             f"**Score: {_fmt(res.total)} / {_fmt(res.max)}**" + ("" if res.status == "ok" else f"  \nStatus: {res.status}"),
+             ""]
+    maxes = assignment.exercises
+    for ex in assignment.exercises:
+        lines += [f"## `{ex}`: {_fmt(res.scores.get(ex, 0.0))} / {_fmt(maxes[ex])}", ""]
+        for r in (r for r in res.results if r["exercise"] == ex):
+            mark = "✅" if r["earned"] == r["points"] else "❌"
+            kind = "hidden" if r["hidden"] else "public"
+            detail = "" if r["message"] == "passed" else f": {r['message']}"
+            lines.append(f"- {mark} {r['name'].replace('_', ' ')} ({kind}, {_fmt(r['earned'])}/{_fmt(r['points'])}){detail}")
+        lines.append("")
+    if res.warnings:
+        lines += ["## Notes", "", *(f"- {w}" for w in res.warnings), ""]
+    if res.output.strip():
+        lines += ["## What your code printed (first part)", "", "```", res.output[:2000], "```", ""]
+    return "\n".join(lines)
+

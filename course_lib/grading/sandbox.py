@@ -1,0 +1,340 @@
+"""The child process that runs a student's code for the grader, and the wire format both sides use.
+
+This file is executed by path (``python -I sandbox.py REQ_FD RESP_FD``) in a fresh empty
+folder, so it imports only the standard library and numpy (torch when the assignment needs
+it). Its order of work:
+
+1. limit itself: CPU seconds, address space, file size, no core dumps, and (Linux) a new
+   network namespace with no interfaces when the kernel allows it;
+2. import the trusted modules the assignment needs (numpy, torch);
+3. install an audit hook that, from then on, refuses sockets, subprocesses, fork/exec,
+   signals to other processes, ctypes, gc introspection, and opening files under the
+   folders the grader names (the course repo, solutions, hidden tests, submissions);
+4. execute only the definitions the grader sent (never the notebook's top-level code);
+5. answer requests: call a function, build an object, call a method, set parameters,
+   run a backward pass. Every answer is plain data: JSON with numpy arrays as
+   ``np.save(allow_pickle=False)`` bytes. The grader judges the answers in its own process.
+
+Messages are single lines of JSON, one per request and one per answer.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import sys
+
+import numpy as np
+
+# ----------------------------------------------------------------------------- wire format
+
+
+def encode(value, _depth: int = 0):
+    """Plain data -> JSON-able structure. Arrays and tensors become npy bytes (base64)."""
+    if _depth > 20:
+        raise TypeError("value is nested more than 20 levels deep")
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if type(value) is int else int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, np.generic):
+        if isinstance(value, (np.floating, np.integer, np.bool_)):
+            return value.item()
+        raise TypeError(f"unsupported numpy scalar {type(value).__name__}")
+    if isinstance(value, np.ndarray):
+        return {"__nd__": _npy(value)}
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        return {"__nd__": _npy(value.detach().cpu().numpy()), "tensor": True}
+    if isinstance(value, tuple):
+        return {"__tuple__": [encode(v, _depth + 1) for v in value]}
+    if isinstance(value, list):
+        return [encode(v, _depth + 1) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise TypeError("dict keys must be strings")
+        return {"__dict__": {k: encode(v, _depth + 1) for k, v in value.items()}}
+    raise TypeError(f"returned an object of type {type(value).__name__}; expected numbers, arrays, "
+                    "tensors, strings, or lists/tuples/dicts of them")
+
+
+def _npy(arr: np.ndarray) -> str:
+    arr = np.asarray(arr)  # drops ndarray subclasses: only the data travels
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"arrays must hold numbers or booleans, got dtype {arr.dtype}")
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def decode(obj, tensors: bool = False, _depth: int = 0):
+    """Inverse of ``encode``. Never unpickles: arrays are loaded with ``allow_pickle=False``.
+    With ``tensors=True`` (in the child), values marked as tensors become torch tensors."""
+    if _depth > 20:
+        raise ValueError("message nested too deeply")
+    if isinstance(obj, list):
+        return [decode(v, tensors, _depth + 1) for v in obj]
+    if isinstance(obj, dict):
+        if "__nd__" in obj:
+            arr = np.load(io.BytesIO(base64.b64decode(obj["__nd__"])), allow_pickle=False)
+            if tensors and obj.get("tensor"):
+                import torch
+                t = torch.from_numpy(np.array(arr))
+                if obj.get("requires_grad"):
+                    t.requires_grad_(True)
+                return t
+            return arr
+        if "__tuple__" in obj:
+            return tuple(decode(v, tensors, _depth + 1) for v in obj["__tuple__"])
+        if "__dict__" in obj:
+            return {k: decode(v, tensors, _depth + 1) for k, v in obj["__dict__"].items()}
+        raise ValueError(f"unknown message object with keys {sorted(obj)[:5]}")
+    return obj
+
+
+class TensorArg:
+    """Marks an argument the child must pass as a torch tensor (optionally requiring grad)."""
+
+    def __init__(self, array, requires_grad: bool = False, dtype: str = "float64"):
+        self.array = np.asarray(array, dtype=dtype)
+        self.requires_grad = requires_grad
+
+    def encoded(self):
+        return {"__nd__": _npy(self.array), "tensor": True, "requires_grad": self.requires_grad}
+
+
+def encode_args(value):
+    """Like ``encode``, but understands ``TensorArg`` (parent side)."""
+    if isinstance(value, TensorArg):
+        return value.encoded()
+    if isinstance(value, tuple):
+        return {"__tuple__": [encode_args(v) for v in value]}
+    if isinstance(value, list):
+        return [encode_args(v) for v in value]
+    if isinstance(value, dict):
+        return {"__dict__": {k: encode_args(v) for k, v in value.items()}}
+    return encode(value)
+
+
+# ----------------------------------------------------------------------------- the child
+
+_SAFE_PRELOAD = {"numpy", "torch", "course_lib", "math", "random", "collections", "itertools", "functools",
+                 "re", "string", "typing", "dataclasses", "heapq", "bisect", "statistics"}
+
+_BLOCKED_EVENTS = frozenset({
+    "socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg", "socket.getaddrinfo",
+    "socket.gethostbyname", "socket.__new__",
+    "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
+    "os.kill", "os.killpg", "signal.pthread_kill", "pty.spawn", "os.startfile", "webbrowser.open",
+    "ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.call_function", "ctypes.cdata",
+    "ctypes.cdata/buffer", "ctypes.string_at", "ctypes.wstring_at", "ctypes.addressof",
+    "ctypes.get_errno", "ctypes.set_errno", "ctypes.seh_exception", "ctypes.PyObj_FromPtr",
+    "gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys.setprofile", "sys.settrace",
+    "os.chroot", "os.setxattr", "os.removexattr", "_posixsubprocess.fork_exec", "os.putenv",
+    "sys.remote_exec", "cpython.PyInterpreterState_New",
+})
+_PATH_EVENTS = {"os.remove": 0, "os.rename": 0, "os.rmdir": 0, "os.mkdir": 0, "os.chmod": 0,
+                "os.chown": 0, "os.link": 0, "os.symlink": 0, "os.truncate": 0, "shutil.rmtree": 0,
+                "os.listdir": 0, "os.scandir": 0, "glob.glob": 0, "os.utime": 0}
+
+
+def _limit_self(cpu_seconds: int, memory_bytes: int) -> str:
+    notes = []
+    try:
+        import resource
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16 << 20, 16 << 20))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        # No new processes for a non-root user (root ignores RLIMIT_NPROC; the audit hook covers it).
+        resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+    except (ImportError, ValueError, OSError) as exc:  # not Linux/macOS, or a limit the OS refuses
+        notes.append(f"rlimits partly unavailable: {exc}")
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            CLONE_NEWNET, CLONE_NEWUSER = 0x40000000, 0x10000000
+            if libc.unshare(CLONE_NEWNET) != 0 and libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
+                notes.append("no network namespace (the audit hook still refuses sockets)")
+        except OSError as exc:
+            notes.append(f"no network namespace: {exc}")
+    return "; ".join(notes)
+
+
+def _install_audit_hook(deny_roots: tuple, write_root: str) -> None:
+    realpath, sep = os.path.realpath, os.sep
+    deny = tuple(realpath(r).rstrip(sep) + sep for r in deny_roots)
+    allow = tuple(realpath(r).rstrip(sep) + sep for r in (write_root,))
+    blocked, path_events = _BLOCKED_EVENTS, frozenset(_PATH_EVENTS)
+
+    def denied(path) -> bool:
+        if isinstance(path, int):
+            return False  # an already open descriptor
+        try:
+            p = realpath(os.fsdecode(path)) + sep
+        except (TypeError, ValueError):
+            return True
+        return p.startswith(deny)
+
+    def outside_tmp(path) -> bool:
+        try:
+            return not (realpath(os.fsdecode(path)) + sep).startswith(allow)
+        except (TypeError, ValueError):
+            return True
+
+    def hook(event, args):
+        if event in blocked:
+            raise PermissionError(f"the grader's sandbox does not allow {event}")
+        if event == "open":
+            path, mode = args[0], args[1]
+            if path is None:
+                return
+            if denied(path):
+                raise PermissionError(f"the grader's sandbox does not allow reading {path}")
+            writing = isinstance(mode, str) and any(c in mode for c in "wax+")
+            if not writing and isinstance(args[2], int):
+                writing = bool(args[2] & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND))
+            if writing and outside_tmp(path):
+                raise PermissionError(f"the grader's sandbox allows writing only in its temporary folder, not {path}")
+        elif event in path_events:
+            target = args[0] if args else None
+            if target is not None and (denied(target) or (event not in ("os.listdir", "os.scandir", "glob.glob")
+                                                          and outside_tmp(target))):
+                raise PermissionError(f"the grader's sandbox does not allow {event} on {target}")
+
+    sys.addaudithook(hook)
+
+
+class _Child:
+    def __init__(self, resp_fd: int):
+        self.resp = os.fdopen(resp_fd, "w", encoding="utf-8")
+        self.ns: dict = {"__name__": "__student__", "__builtins__": __builtins__}
+        self.handles: dict[int, object] = {}
+        self.seed = 0
+
+    def reply(self, payload: dict) -> None:
+        try:
+            line = json.dumps(payload, allow_nan=True)
+        except (TypeError, ValueError) as exc:
+            line = json.dumps({"ok": False, "kind": "bad-output", "error": f"could not send the result: {exc}"})
+        self.resp.write(line + "\n")
+        self.resp.flush()
+
+    def _seed(self) -> None:
+        import random
+        random.seed(self.seed)
+        np.random.seed(self.seed)
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            torch.manual_seed(self.seed)
+
+    def lookup(self, name: str):
+        if name not in self.ns:
+            raise LookupError(f"`{name}` is not defined in your notebook")
+        return self.ns[name]
+
+    def handle(self, req: dict):
+        op = req["op"]
+        args = decode(req.get("args", []), tensors=True)
+        kwargs = decode(req.get("kwargs", {"__dict__": {}}), tensors=True)
+        self._seed()
+        if op == "call":
+            return self.lookup(req["target"])(*args, **kwargs)
+        if op == "new":
+            obj = self.lookup(req["target"])(*args, **kwargs)
+            hid = len(self.handles) + 1
+            self.handles[hid] = obj
+            return {"__handle__": hid}
+        obj = self.handles[req["handle"]] if req.get("handle") else self.lookup(req["target"])
+        if op == "method":
+            return getattr(obj, req["method"])(*args, **kwargs)
+        if op == "getattr":
+            return getattr(obj, req["name"])
+        if op == "set_params":
+            return self._set_params(obj, decode(req["params"]))
+        if op == "param_shapes":
+            return {n: list(p.shape) for n, p in obj.named_parameters()}
+        if op == "backward":
+            return self._backward(obj, req, args, kwargs)
+        raise ValueError(f"unknown op {op!r}")
+
+    def _set_params(self, module, params: dict):
+        import torch
+        named = dict(module.named_parameters())
+        missing = [n for n in params if n not in named]
+        if missing:
+            raise AttributeError(f"your module has no parameter(s) {missing}; it has {sorted(named)}")
+        with torch.no_grad():
+            for n, value in params.items():
+                if tuple(named[n].shape) != tuple(value.shape):
+                    raise ValueError(f"parameter {n} has shape {tuple(named[n].shape)}, the test expects {tuple(value.shape)}")
+                named[n].copy_(torch.as_tensor(value, dtype=named[n].dtype))
+        return None
+
+    def _backward(self, obj, req, args, kwargs):
+        import torch
+        fn = getattr(obj, req.get("method") or "__call__") if req.get("handle") else obj
+        out = fn(*args, **kwargs)
+        picked = out[req["output_index"]] if req.get("output_index") is not None else out
+        if not isinstance(picked, torch.Tensor):
+            raise TypeError(f"expected a tensor output, got {type(picked).__name__}")
+        weight = torch.as_tensor(decode(req["grad_output"]), dtype=picked.dtype)
+        if tuple(weight.shape) != tuple(picked.shape):
+            raise ValueError(f"output has shape {tuple(picked.shape)}, expected {tuple(weight.shape)}")
+        (picked * weight).sum().backward()
+        params = dict(obj.named_parameters()) if isinstance(obj, torch.nn.Module) else {}
+        return {"output": out,
+                "input_grads": [a.grad if isinstance(a, torch.Tensor) and a.requires_grad else None for a in args],
+                "param_grads": {n: p.grad for n, p in params.items() if p.grad is not None}}
+
+    def serve(self, req_file) -> None:
+        for line in req_file:
+            req = json.loads(line)
+            if req.get("op") == "bye":
+                break
+            try:
+                result = self.handle(req)
+                self.reply({"ok": True, "result": encode(result)})
+            except NotImplementedError as exc:
+                self.reply({"ok": False, "kind": "not-implemented", "error": str(exc) or "NotImplementedError"})
+            except BaseException as exc:  # noqa: BLE001 (SystemExit too: the student's code must not end the child)
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                self.reply({"ok": False, "kind": "error", "error": f"{type(exc).__name__}: {exc}"[:2000]})
+
+
+def main() -> None:
+    req_fd, resp_fd = int(sys.argv[1]), int(sys.argv[2])
+    req_file = os.fdopen(req_fd, "r", encoding="utf-8")
+    child = _Child(resp_fd)
+    setup = json.loads(req_file.readline())
+    # Trusted imports first (torch loads shared libraries through ctypes), then the limits, then the hook.
+    for name in setup.get("preload", []):
+        if name in _SAFE_PRELOAD:
+            __import__(name)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+    notes = _limit_self(int(setup["cpu_seconds"]), int(setup["memory_bytes"]))
+    child.seed = int(setup.get("seed", 0))
+    _install_audit_hook(tuple(setup["deny_roots"]), os.getcwd())
+    load_errors = []
+    for stmt in setup["statements"]:
+        try:
+            child._seed()
+            exec(compile(stmt["source"], stmt["origin"], "exec"), child.ns)  # noqa: S102 (the sandbox's purpose)
+        except BaseException as exc:  # noqa: BLE001
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            load_errors.append(f"{stmt['origin']}: {type(exc).__name__}: {exc}"[:500])
+    child.reply({"ok": True, "result": encode({"load_errors": load_errors, "notes": notes})})
+    child.serve(req_file)
+    child.resp.flush()
+    os._exit(0)  # skip interpreter teardown: the student's atexit handlers and finalisers do not run
+
+
+if __name__ == "__main__":
+    main()

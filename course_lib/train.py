@@ -1,0 +1,196 @@
+"""The one training loop every notebook uses.
+
+A model follows the course's signature ``forward(idx, targets) -> (logits, loss)``.
+``train`` feeds it batches, steps the optimiser, optionally clips the gradient norm
+(the lecture's remedy for exploding gradients), stops after a number of steps or seconds,
+and returns a ``History`` of loss, perplexity (= exp(loss), loss in nats) and the
+gradient norm *before* clipping, which is the number that shows an explosion.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+
+import torch
+
+from .device import get_device
+
+
+@dataclass
+class History:
+    """What happened during training, one entry per optimiser step."""
+    step: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    perplexity: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    eval_step: list[int] = field(default_factory=list)
+    eval_loss: list[float] = field(default_factory=list)
+    stopped_by: str = ""
+
+    @property
+    def final_loss(self) -> float:
+        return self.loss[-1] if self.loss else float("nan")
+
+    def smoothed_loss(self, window: int = 20) -> list[float]:
+        """Running mean over the last ``window`` steps (single batches are noisy)."""
+        out, total = [], 0.0
+        for i, v in enumerate(self.loss):
+            total += v
+            if i >= window:
+                total -= self.loss[i - window]
+            out.append(total / min(i + 1, window))
+        return out
+
+    def plot(self, ax=None, log_perplexity: bool = False, title: str | None = None):
+        """Training loss (and evaluation loss, if any) against step, in one line."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        ax.plot(self.step, self.loss, alpha=0.3, label="train loss (batch)")
+        ax.plot(self.step, self.smoothed_loss(), label="train loss (smoothed)")
+        if self.eval_step:
+            ax.plot(self.eval_step, self.eval_loss, "o-", label="validation loss")
+        ax.set_xlabel("step")
+        ax.set_ylabel("cross-entropy (nats)")
+        if log_perplexity:
+            ax.set_yscale("log")
+        ax.set_title(title or "training")
+        ax.legend()
+        return ax
+
+
+def _next_batch(source) -> tuple:
+    batch = source() if callable(source) else next(source)
+    if not (isinstance(batch, (tuple, list)) and len(batch) >= 2):
+        raise TypeError("each batch must be a tuple (inputs, targets, ...)")
+    return tuple(batch)
+
+
+def _move(batch: tuple, device: torch.device) -> tuple:
+    return tuple(b.to(device) if isinstance(b, torch.Tensor) else b for b in batch)
+
+
+def train(model: torch.nn.Module,
+          batches: Iterable | Iterator | Callable[[], tuple],
+          *,
+          steps: int | None = None,
+          seconds: float | None = None,
+          optimizer: torch.optim.Optimizer | None = None,
+          lr: float = 1e-3,
+          clip: float | None = None,
+          device: torch.device | str | None = None,
+          eval_fn: Callable[[torch.nn.Module], float] | None = None,
+          eval_every: int | None = None,
+          progress: bool = True,
+          desc: str = "training") -> History:
+    """Train ``model`` and return its ``History``.
+
+    batches: an iterable/iterator of ``(x, y)`` (e.g. ``lm_random_batches``) or a function
+        returning one batch per call. Tensors are moved to ``device``.
+    steps / seconds: stop after this many optimiser steps or this much wall time
+        (whichever comes first; at least one must be given). Use ``steps`` where a
+        notebook's printed numbers must be reproducible, ``seconds`` for budgets.
+    optimizer: defaults to Adam(lr). clip: max gradient norm (``None``: no clipping).
+    eval_fn(model) -> loss, run every ``eval_every`` steps and at the end, in eval mode.
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if steps is None and seconds is None:
+        raise ValueError("give steps=... or seconds=... (or both) so training stops")
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    if seconds is not None and not seconds > 0:
+        raise ValueError(f"seconds must be > 0, got {seconds!r}")
+    if clip is not None and not clip > 0:
+        raise ValueError(f"clip must be > 0 or None, got {clip!r}")
+    device = get_device() if device is None else torch.device(device)
+    model.to(device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("the model has no trainable parameters")
+    optimizer = optimizer or torch.optim.Adam(params, lr=lr)
+    source = batches if callable(batches) else iter(batches)
+
+    from tqdm.auto import tqdm  # imported here: only training needs the progress bar
+    bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False)
+    history = History()
+    start = time.perf_counter()
+    step = 0
+    try:
+        while True:
+            if steps is not None and step >= steps:
+                history.stopped_by = f"{steps} steps"
+                break
+            if seconds is not None and time.perf_counter() - start >= seconds:
+                history.stopped_by = f"{seconds:g} s budget"
+                break
+            try:
+                x, y, *rest = _move(_next_batch(source), device)
+            except StopIteration:
+                history.stopped_by = "data exhausted"
+                break
+            model.train()
+            out = model(x, y, *rest)
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise TypeError("model(idx, targets) must return (logits, loss), as every course model does")
+            loss = out[1]
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            # clip_grad_norm_ returns the total norm before clipping: with max_norm=inf it only measures.
+            norm = torch.nn.utils.clip_grad_norm_(params, clip if clip is not None else float("inf"))
+            optimizer.step()
+            step += 1
+            lv = loss.item()
+            if not math.isfinite(lv):
+                history.stopped_by = f"loss became {lv} at step {step} (exploding gradients? try clip=1.0 or a smaller lr)"
+            history.step.append(step)
+            history.loss.append(lv)
+            history.perplexity.append(math.exp(min(lv, 700.0)))
+            history.grad_norm.append(float(norm))
+            history.seconds.append(time.perf_counter() - start)
+            if eval_fn is not None and eval_every and step % eval_every == 0:
+                _evaluate(model, eval_fn, step, history)
+            bar.update(1)
+            bar.set_postfix(loss=f"{lv:.3f}")
+            if not math.isfinite(lv):
+                break
+    finally:
+        bar.close()
+    if eval_fn is not None and (not history.eval_step or history.eval_step[-1] != step):
+        _evaluate(model, eval_fn, step, history)
+    return history
+
+
+def _evaluate(model, eval_fn, step: int, history: History) -> None:
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        history.eval_loss.append(float(eval_fn(model)))
+    history.eval_step.append(step)
+    model.train(was_training)
+
+
+@torch.no_grad()
+def evaluate_loss(model: torch.nn.Module, batches: Iterable, max_batches: int | None = None,
+                  device: torch.device | str | None = None) -> float:
+    """Mean loss of ``model`` over ``batches`` (each batch weighted by its number of targets)."""
+    device = get_device() if device is None else torch.device(device)
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    for i, batch in enumerate(batches):
+        if max_batches is not None and i >= max_batches:
+            break
+        x, y = _move(tuple(batch), device)[:2]
+        _, loss = model(x, y)
+        n = y.numel()
+        total += loss.item() * n
+        count += n
+    model.train(was_training)
+    if count == 0:
+        raise ValueError("evaluate_loss got no batches")
+    return total / count

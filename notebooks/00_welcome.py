@@ -1,0 +1,98 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 00 · Welcome to "RNNs and Language Models"
+#
+# This course follows one lecture, from counting n-grams to attention, and lets you run, poke
+# and implement every model in it. Each topic has three notebooks with the same name:
+#
+# | folder | what it is |
+# |---|---|
+# | `notebooks/NN_topic` | the lesson: explanations, experiments, figures |
+# | `exercises/NN_topic` | your graded exercises, with `check(...)` cells |
+# | `solutions/NN_topic` | the instructor's solutions (not in the student copy) |
+#
+# The models live in `course_lib`, a small library you can read: notebooks call it instead of
+# defining models inline, so the same RNN cell you meet in notebook 03 is the one that BPTT,
+# LSTM/GRU, seq2seq and attention build on.
+#
+# This notebook checks your setup: versions, the device computations will use, and where the
+# data comes from.
+
+# %%
+import course_lib
+from course_lib import data, seed_everything
+from course_lib.device import describe_environment
+
+for key, value in describe_environment().items():
+    print(f"{key:28s} {value}")
+
+# %% [markdown]
+# **Device.** The course runs on a CPU. If a GPU is present (CUDA, or Apple's MPS), `get_device()`
+# picks it; set `COURSE_DEVICE=cpu` to force the CPU, e.g. to compare timings.
+#
+# **Data.** Real corpora come through `course_lib.data`: each file has a pinned URL and sha256.
+# It is looked for in `$COURSE_DATA_DIR`, then in your cache, and downloaded (once) only if
+# missing. A file whose hash does not match is refused.
+
+# %%
+print(data.describe())
+
+# %% [markdown]
+# ## A first look at the data
+#
+# Tiny Shakespeare is the corpus of the character-level models. Here are its first lines and
+# the sizes that matter for language modelling.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from course_lib.text import Vocab, char_tokenize, word_tokenize
+
+text = data.load_text("tinyshakespeare")
+print(text[:200])
+chars, words = char_tokenize(text), word_tokenize(text)
+print(f"{len(chars):,} characters, {len(set(chars))} distinct")
+print(f"{len(words):,} words, {len(set(words)):,} distinct (lower-cased)")
+
+# %% [markdown]
+# ## From text to tensors
+#
+# A `Vocab` maps tokens to integer ids, most frequent first, after four special tokens:
+# `<pad>` (padding), `<unk>` (unknown word), `<bos>` / `<eos>` (begin / end of sequence).
+# Every tensor in the course is **batch-first**: `(B, T)` for token ids, `(B, T, C)` for
+# features.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+import torch
+
+from course_lib.text import lm_random_batches
+
+vocab = Vocab(char_tokenize(text))
+print(vocab)
+ids = vocab.encode(char_tokenize("To be, or not to be"))
+print("ids:", ids)
+print("decoded:", "".join(vocab.decode(ids)))
+
+seed_everything(0)
+x, y = next(lm_random_batches(vocab.encode(chars), batch_size=4, seq_len=8,
+                              generator=torch.Generator().manual_seed(0)))
+print("x:", tuple(x.shape), " y:", tuple(y.shape), "  (B, T): y is x shifted by one step")
+print("x[0] =", repr("".join(vocab.decode(x[0]))), "-> y[0] =", repr("".join(vocab.decode(y[0]))))
+
+# %% [markdown]
+# If everything above printed without an error, you are ready. Open `notebooks/01_ngrams` next,
+# or warm up with the two exercises in `exercises/00_welcome`.

@@ -1,0 +1,80 @@
+"""Notebooks are code: every notebook is a jupytext pair in sync, exercises are exactly what the
+generator makes from solutions, and the committed notebooks are executed (for nbval to compare)."""
+import json
+from pathlib import Path
+
+import jupytext
+import pytest
+
+from course_lib.grading.generate import generate, make_stub
+
+REPO = Path(__file__).resolve().parents[1]
+FOLDERS = ("notebooks", "exercises", "solutions")
+NOTEBOOKS = sorted(p for f in FOLDERS for p in (REPO / f).glob("*.ipynb"))
+STEMS = ["00_welcome", "01_ngrams", "02_word2vec", "03_rnn", "04_bptt", "05_clipping", "06_lstm_gru",
+         "07_birnn", "08_seq2seq", "09_attention", "10_positional_encoding"]
+
+
+def _cells(nb):
+    return [(c.cell_type, c.source.strip()) for c in nb.cells]
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks found"
+
+
+@pytest.mark.parametrize("ipynb", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_pair_in_sync(ipynb):
+    py = ipynb.with_suffix(".py")
+    rel = ipynb.relative_to(REPO)
+    assert py.is_file(), f"{rel} has no paired {py.name}; create it with: jupytext --set-formats ipynb,py:percent {rel}"
+    a, b = jupytext.read(ipynb), jupytext.read(py)
+    assert _cells(a) == _cells(b), (
+        f"{rel} and {py.name} are out of sync. If you edited the .py: jupytext --to ipynb --update {py.relative_to(REPO)}; "
+        f"if you edited the notebook: jupytext --to py:percent {rel}")
+
+
+@pytest.mark.parametrize("py", sorted(p for f in FOLDERS for p in (REPO / f).glob("[0-9][0-9]_*.py")),
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_py_has_its_notebook(py):
+    assert py.with_suffix(".ipynb").is_file(), f"{py.relative_to(REPO)} has no .ipynb: jupytext --to ipynb {py.relative_to(REPO)}"
+
+
+def test_names_follow_the_course_plan():
+    for p in NOTEBOOKS:
+        assert p.stem in STEMS, f"{p.relative_to(REPO)}: notebooks are named {', '.join(STEMS)}"
+    for sol in (REPO / "solutions").glob("*.ipynb"):
+        assert (REPO / "exercises" / sol.name).is_file(), f"solutions/{sol.name} has no exercises/{sol.name}"
+
+
+def test_exercises_are_generated_from_solutions():
+    stale = generate(check_only=True)
+    assert not stale, f"exercises out of date for {stale}: run `course-grade generate`"
+
+
+def test_committed_lesson_and_solution_notebooks_are_executed():
+    """nbval compares stored outputs: a notebook saved without them would check nothing."""
+    for folder in ("notebooks", "solutions"):
+        for p in (REPO / folder).glob("*.ipynb"):
+            nb = json.loads(p.read_text())
+            code = [c for c in nb["cells"] if c["cell_type"] == "code" and c["source"]]
+            assert all(c.get("execution_count") for c in code), f"{p.relative_to(REPO)} is not fully executed"
+
+
+def test_exercise_notebooks_have_no_solutions():
+    for p in (REPO / "exercises").glob("*.py"):
+        text = p.read_text()
+        assert "### BEGIN SOLUTION" not in text and "raise NotImplementedError" in text
+
+
+def test_make_stub_keeps_indentation_and_hint():
+    src = "def f(x):\n    ### HINT: add one\n    ### BEGIN SOLUTION\n    return x + 1\n    ### END SOLUTION\n"
+    assert make_stub(src) == "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError('add one')\n"
+    with pytest.raises(ValueError, match="without"):
+        make_stub("### BEGIN SOLUTION\nx = 1\n")
+
+
+def test_sanitizer_file_exists_and_nbval_is_configured():
+    cfg = (REPO / "pyproject.toml").read_text()
+    assert "--nbval-lax" in cfg and "nbval_sanitize.cfg" in cfg
+    assert (REPO / "assets" / "nbval_sanitize.cfg").is_file()
