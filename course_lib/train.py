@@ -82,6 +82,7 @@ def train(model: torch.nn.Module,
           optimizer: torch.optim.Optimizer | None = None,
           lr: float = 1e-3,
           clip: float | None = None,
+          scheduler=None,
           device: torch.device | str | None = None,
           eval_fn: Callable[[torch.nn.Module], float] | None = None,
           eval_every: int | None = None,
@@ -95,6 +96,7 @@ def train(model: torch.nn.Module,
         (whichever comes first; at least one must be given). Use ``steps`` where a
         notebook's printed numbers must be reproducible, ``seconds`` for budgets.
     optimizer: defaults to Adam(lr). clip: max gradient norm (``None``: no clipping).
+    scheduler: an optional ``torch.optim.lr_scheduler`` stepped after every optimiser step.
     eval_fn(model) -> loss, run every ``eval_every`` steps and at the end, in eval mode.
     """
     if not isinstance(model, torch.nn.Module):
@@ -143,6 +145,8 @@ def train(model: torch.nn.Module,
             # clip_grad_norm_ returns the total norm before clipping: with max_norm=inf it only measures.
             norm = torch.nn.utils.clip_grad_norm_(params, clip if clip is not None else float("inf"))
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             step += 1
             lv = loss.item()
             if not math.isfinite(lv):
@@ -155,7 +159,7 @@ def train(model: torch.nn.Module,
             if eval_fn is not None and eval_every and step % eval_every == 0:
                 _evaluate(model, eval_fn, step, history)
             bar.update(1)
-            bar.set_postfix(loss=f"{lv:.3f}")
+            bar.set_postfix(loss=f"{lv:.3f}", refresh=False)  # no redraw per step: tqdm redraws at most every 0.1 s
             if not math.isfinite(lv):
                 break
     finally:

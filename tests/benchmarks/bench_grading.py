@@ -1,0 +1,56 @@
+"""Grading throughput: 36 generated submissions of mixed quality, graded with --jobs 2 as an
+instructor would, plus the time of one in-notebook check()."""
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from course_lib.grading import check  # noqa: E402
+from course_lib.grading.grader import grade_batch  # noqa: E402
+from exercise_variants import VARIANTS  # noqa: E402
+from grading_helpers import REPO, load_nb, with_cells, with_replaced, write  # noqa: E402
+
+
+def submissions(assignment: str, folder: Path) -> list[Path]:
+    base, stub = load_nb(assignment), load_nb(assignment, "exercises")
+    nbs = [base] * 8 + [stub] * 4
+    for exercise, variants in VARIANTS[assignment].items():
+        nbs += [with_replaced(base, exercise, src) for src in variants.values()]
+    nbs.append(with_cells(base, "while True:\n    pass"))
+    first = next(iter(VARIANTS[assignment]))
+    nbs.append(with_replaced(base, first, f"def {first}(*a, **k):\n    while True:\n        pass\n"))
+    nbs.append(with_replaced(base, first, f"def {first}(*a, **k):\n    import os\n    os._exit(0)\n"))
+    while len(nbs) < 36:
+        nbs.append(base)
+    return [write(nb, folder / f"student{i:02d}.ipynb") for i, nb in enumerate(nbs)]
+
+
+for assignment in ("00_welcome", "01_ngrams"):
+    with tempfile.TemporaryDirectory() as tmp:
+        files = submissions(assignment, Path(tmp))
+        t = time.perf_counter()
+        results = grade_batch(assignment, files, Path(tmp) / "out", jobs=2, timeout=5)
+        dt = time.perf_counter() - t
+        totals = sorted(r.total for r in results)
+        print(f"{assignment}: {len(files)} submissions in {dt:.1f} s = {60 * len(files) / dt:.0f} per minute "
+              f"(jobs=2, timeout 5 s; two of them time out); scores {totals[0]:g}..{totals[-1]:g} of {results[0].max:g}")
+
+sys.path.insert(0, str(REPO / "solutions"))
+import numpy as np  # noqa: E402
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+times = []
+for _ in range(5):
+    t = time.perf_counter()
+    check(softmax, quiet=True)
+    times.append(time.perf_counter() - t)
+print(f"one check('softmax') in the notebook: median {1000 * statistics.median(times):.1f} ms")

@@ -1,0 +1,80 @@
+"""Known-wrong answers for every exercise: each must score below full marks.
+
+VARIANTS[assignment][exercise][variant name] = the source of a wrong definition that replaces
+the solution's. They are the mistakes students make (off-by-one, missing bias, wrong axis,
+unscaled, unmasked, log-base mix-ups...), so the tests are shown to catch them.
+"""
+
+VARIANTS = {
+    "00_welcome": {
+        "softmax": {
+            "no_max_shift": "def softmax(z):\n    import numpy as np\n    e = np.exp(np.asarray(z, float))\n"
+                            "    return e / e.sum(axis=-1, keepdims=True)\n",
+            "wrong_axis": "def softmax(z):\n    import numpy as np\n    z = np.asarray(z, float)\n"
+                          "    e = np.exp(z - z.max(axis=0, keepdims=True))\n    return e / e.sum(axis=0, keepdims=True)\n",
+            "no_exp": "def softmax(z):\n    import numpy as np\n    z = np.asarray(z, float)\n"
+                      "    return z / z.sum(axis=-1, keepdims=True)\n",
+            "global_normalisation": "def softmax(z):\n    import numpy as np\n    z = np.asarray(z, float)\n"
+                                    "    e = np.exp(z - z.max())\n    return e / e.sum()\n",
+        },
+        "cross_entropy": {
+            "sum_not_mean": "def cross_entropy(logits, targets):\n    import numpy as np\n    s = logits - logits.max(-1, keepdims=True)\n"
+                            "    lp = s - np.log(np.exp(s).sum(-1, keepdims=True))\n"
+                            "    return -lp[np.arange(len(targets)), targets].sum()\n",
+            "log2": "def cross_entropy(logits, targets):\n    import numpy as np\n    s = logits - logits.max(-1, keepdims=True)\n"
+                    "    p = np.exp(s) / np.exp(s).sum(-1, keepdims=True)\n"
+                    "    return -np.log2(p[np.arange(len(targets)), targets]).mean()\n",
+            "off_by_one_target": "def cross_entropy(logits, targets):\n    import numpy as np\n    s = logits - logits.max(-1, keepdims=True)\n"
+                                 "    lp = s - np.log(np.exp(s).sum(-1, keepdims=True))\n"
+                                 "    return -lp[np.arange(len(targets)), (targets + 1) % logits.shape[1]].mean()\n",
+            "log_of_softmax_unstable": "def cross_entropy(logits, targets):\n    import numpy as np\n    e = np.exp(logits)\n"
+                                       "    p = e / e.sum(-1, keepdims=True)\n"
+                                       "    return -np.log(p[np.arange(len(targets)), targets]).mean()\n",
+        },
+    },
+    "01_ngrams": {
+        "count_bigrams": {
+            "no_boundaries": "def count_bigrams(sentences):\n    c = {}\n    for s in sentences:\n"
+                             "        for a, b in zip(s[:-1], s[1:]):\n            c.setdefault(a, {})\n"
+                             "            c[a][b] = c[a].get(b, 0) + 1\n    return c\n",
+            "no_eos": "def count_bigrams(sentences):\n    c = {}\n    for s in sentences:\n        p = ['<bos>'] + list(s)\n"
+                      "        for a, b in zip(p[:-1], p[1:]):\n            c.setdefault(a, {})\n"
+                      "            c[a][b] = c[a].get(b, 0) + 1\n    return c\n",
+            "off_by_one_last_pair": "def count_bigrams(sentences):\n    c = {}\n    for s in sentences:\n"
+                                    "        p = ['<bos>'] + list(s) + ['<eos>']\n"
+                                    "        for a, b in zip(p[:-2], p[1:-1]):\n            c.setdefault(a, {})\n"
+                                    "            c[a][b] = c[a].get(b, 0) + 1\n    return c\n",
+            "one_stream": "def count_bigrams(sentences):\n    c = {}\n    p = ['<bos>'] + [w for s in sentences for w in s] + ['<eos>']\n"
+                          "    for a, b in zip(p[:-1], p[1:]):\n        c.setdefault(a, {})\n"
+                          "        c[a][b] = c[a].get(b, 0) + 1\n    return c\n",
+        },
+        "addk_prob": {
+            "k_not_times_v": "def addk_prob(counts, prev, word, k, vocab_size):\n    f = counts.get(prev, {})\n"
+                             "    return (f.get(word, 0) + k) / (sum(f.values()) + k)\n",
+            "ignores_k": "def addk_prob(counts, prev, word, k, vocab_size):\n    f = counts.get(prev, {})\n"
+                         "    return f.get(word, 0) / max(sum(f.values()), 1)\n",
+            "k_only_in_numerator": "def addk_prob(counts, prev, word, k, vocab_size):\n    f = counts.get(prev, {})\n"
+                                   "    return (f.get(word, 0) + k) / (sum(f.values()) or 1)\n",
+            "v_plus_one": "def addk_prob(counts, prev, word, k, vocab_size):\n    f = counts.get(prev, {})\n"
+                          "    return (f.get(word, 0) + k) / (sum(f.values()) + k * (vocab_size + 1))\n",
+        },
+        "perplexity": {
+            "log2_mixup": "import math\ndef perplexity(sentences, probs):\n    lp, n = 0.0, 0\n"
+                          "    for s in sentences:\n        p = ['<bos>'] + list(s) + ['<eos>']\n"
+                          "        for a, b in zip(p[:-1], p[1:]):\n            lp += math.log(probs[a][b]); n += 1\n"
+                          "    return 2 ** (-lp / n)\n",
+            "eos_not_counted_in_n": "import math\ndef perplexity(sentences, probs):\n    lp, n = 0.0, 0\n"
+                                    "    for s in sentences:\n        p = ['<bos>'] + list(s) + ['<eos>']\n"
+                                    "        for a, b in zip(p[:-1], p[1:]):\n            lp += math.log(probs[a][b])\n"
+                                    "        n += len(s)\n    return math.exp(-lp / n)\n",
+            "mean_of_sentence_perplexities": "import math\ndef perplexity(sentences, probs):\n    out = []\n"
+                                             "    for s in sentences:\n        p = ['<bos>'] + list(s) + ['<eos>']\n"
+                                             "        lp = sum(math.log(probs[a][b]) for a, b in zip(p[:-1], p[1:]))\n"
+                                             "        out.append(math.exp(-lp / (len(p) - 1)))\n    return sum(out) / len(out)\n",
+            "no_eos_prediction": "import math\ndef perplexity(sentences, probs):\n    lp, n = 0.0, 0\n"
+                                 "    for s in sentences:\n        p = ['<bos>'] + list(s)\n"
+                                 "        for a, b in zip(p[:-1], p[1:]):\n            lp += math.log(probs[a][b]); n += 1\n"
+                                 "    return math.exp(-lp / n)\n",
+        },
+    },
+}
