@@ -5,6 +5,10 @@ the solution's. They are the mistakes students make (off-by-one, missing bias, w
 unscaled, unmasked, log-base mix-ups...), so the tests are shown to catch them.
 """
 
+# Exercises that call another exercise's function (as the notebook tells students to):
+# a wrong variant of the callee may also cost the caller its points.
+DEPENDS = {"03_rnn": {"rnn_step": ["rnn_forward"]}}
+
 VARIANTS = {
     "00_welcome": {
         "softmax": {
@@ -75,6 +79,66 @@ VARIANTS = {
                                  "    for s in sentences:\n        p = ['<bos>'] + list(s)\n"
                                  "        for a, b in zip(p[:-1], p[1:]):\n            lp += math.log(probs[a][b]); n += 1\n"
                                  "    return math.exp(-lp / n)\n",
+        },
+    },
+    "03_rnn": {
+        "rnn_step": {
+            "missing_bias": "import numpy as np\ndef rnn_step(x_t, h_prev, W_xh, W_hh, b_h):\n"
+                            "    return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T)\n",
+            "h_prev_ignored": "import numpy as np\ndef rnn_step(x_t, h_prev, W_xh, W_hh, b_h):\n"
+                              "    return np.tanh(x_t @ W_xh.T + b_h)\n",
+            "w_hh_not_transposed": "import numpy as np\ndef rnn_step(x_t, h_prev, W_xh, W_hh, b_h):\n"
+                                   "    return np.tanh(x_t @ W_xh.T + h_prev @ W_hh + b_h)\n",
+            "sigmoid_not_tanh": "import numpy as np\ndef rnn_step(x_t, h_prev, W_xh, W_hh, b_h):\n"
+                                "    return 1 / (1 + np.exp(-(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)))\n",
+        },
+        "rnn_forward": {
+            "h_not_carried": "import numpy as np\ndef rnn_forward(X, h0, W_xh, W_hh, b_h):\n"
+                             "    return np.stack([rnn_step(X[:, t], h0, W_xh, W_hh, b_h) for t in range(X.shape[1])], 1)\n",
+            "off_by_one_returns_h0": "import numpy as np\ndef rnn_forward(X, h0, W_xh, W_hh, b_h):\n    h, out = h0, []\n"
+                                     "    for t in range(X.shape[1]):\n        out.append(h)\n"
+                                     "        h = rnn_step(X[:, t], h, W_xh, W_hh, b_h)\n    return np.stack(out, 1)\n",
+            "time_reversed": "import numpy as np\ndef rnn_forward(X, h0, W_xh, W_hh, b_h):\n    h, out = h0, []\n"
+                             "    for t in reversed(range(X.shape[1])):\n        h = rnn_step(X[:, t], h, W_xh, W_hh, b_h)\n"
+                             "        out.append(h)\n    return np.stack(out[::-1], 1)\n",
+            "time_is_axis_0": "import numpy as np\ndef rnn_forward(X, h0, W_xh, W_hh, b_h):\n    h, out = h0, []\n"
+                              "    for t in range(X.shape[0]):\n        h = rnn_step(X[t], h, W_xh, W_hh, b_h)\n"
+                              "        out.append(h)\n    return np.stack(out, 1)\n",
+        },
+        "sequence_loss": {
+            "softmax_over_time": "import numpy as np\ndef sequence_loss(logits, targets):\n"
+                                 "    s = logits - logits.max(axis=1, keepdims=True)\n"
+                                 "    lp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))\n"
+                                 "    loss = float(-np.take_along_axis(lp, targets[..., None], -1).mean())\n"
+                                 "    return loss, float(np.exp(loss))\n",
+            "log2_ln_mixup": "import numpy as np\ndef sequence_loss(logits, targets):\n"
+                             "    s = logits - logits.max(-1, keepdims=True)\n"
+                             "    lp = s - np.log(np.exp(s).sum(-1, keepdims=True))\n"
+                             "    loss = float(-np.take_along_axis(lp, targets[..., None], -1).mean())\n"
+                             "    return loss, float(2 ** loss)\n",
+            "sum_over_time": "import numpy as np\ndef sequence_loss(logits, targets):\n"
+                             "    s = logits - logits.max(-1, keepdims=True)\n"
+                             "    lp = s - np.log(np.exp(s).sum(-1, keepdims=True))\n"
+                             "    loss = float(-np.take_along_axis(lp, targets[..., None], -1)[..., 0].sum(1).mean())\n"
+                             "    return loss, float(np.exp(loss))\n",
+            "unstable_log_softmax": "import numpy as np\ndef sequence_loss(logits, targets):\n    e = np.exp(logits)\n"
+                                    "    p = e / e.sum(-1, keepdims=True)\n"
+                                    "    loss = float(-np.log(np.take_along_axis(p, targets[..., None], -1)).mean())\n"
+                                    "    return loss, float(np.exp(loss))\n",
+        },
+        "sample_probs": {
+            "multiplies_by_t": "import numpy as np\ndef sample_probs(logits, temperature, banned):\n"
+                               "    z = np.asarray(logits, float) * temperature\n    z[list(banned)] = -np.inf\n"
+                               "    e = np.exp(z - z.max())\n    return e / e.sum()\n",
+            "ban_without_renormalising": "import numpy as np\ndef sample_probs(logits, temperature, banned):\n"
+                                         "    z = np.asarray(logits, float) / temperature\n    e = np.exp(z - z.max())\n"
+                                         "    p = e / e.sum()\n    p[list(banned)] = 0\n    return p\n",
+            "no_max_shift": "import numpy as np\ndef sample_probs(logits, temperature, banned):\n"
+                            "    z = np.asarray(logits, float) / temperature\n    e = np.exp(z)\n    e[list(banned)] = 0\n"
+                            "    return e / e.sum()\n",
+            "temperature_after_softmax": "import numpy as np\ndef sample_probs(logits, temperature, banned):\n"
+                                         "    z = np.asarray(logits, float)\n    e = np.exp(z - z.max())\n    e[list(banned)] = 0\n"
+                                         "    p = (e / e.sum()) ** (1 / temperature)\n    return p\n",
         },
     },
 }

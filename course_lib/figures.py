@@ -1,0 +1,44 @@
+"""Figures that explain rather than measure (drawn with matplotlib, no data)."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+from matplotlib.patches import FancyBboxPatch
+
+# (title, which steps take an input, which steps give an output, example, shapes)
+TASKS = [
+    ("one to one", [0], [0], "no sequence:\nimage class", "x (B, D) -> y (B, C)"),
+    ("one to many", [0], [0, 1, 2, 3], "sequence generation,\nimage captioning", "x (B, D) -> y (B, T, V)"),
+    ("many to one", [0, 1, 2, 3], [3], "sentiment analysis", "x (B, T, D) -> y (B, C)"),
+    ("many to many\n(equal lengths)", [0, 1, 2, 3], [0, 1, 2, 3], "tagging, language model", "x (B, T, D) -> y (B, T, V)"),
+    ("many to many\n(encoder-decoder)", [0, 1, 2], [3, 4, 5], "machine translation", "x (B, T, D) -> y (B, T', V)"),
+]
+
+
+def _box(ax, x, y, text, color):
+    ax.add_patch(FancyBboxPatch((x - 0.32, y - 0.22), 0.64, 0.44, boxstyle="round,pad=0.02", fc=color, ec="black", lw=0.8))
+    ax.text(x, y, text, ha="center", va="center", fontsize=8)
+
+
+def rnn_task_types():
+    """The lecture's five RNN task shapes, unrolled in time, with the tensor shapes of each."""
+    fig, axes = plt.subplots(1, len(TASKS), figsize=(16, 3.6))
+    for ax, (title, ins, outs, example, shapes) in zip(axes, TASKS):
+        steps = max(ins + outs) + 1
+        for t in range(steps):
+            _box(ax, t, 1, "h", "#cfe2f3")
+            if t > 0:
+                ax.annotate("", xy=(t - 0.32, 1), xytext=(t - 0.68, 1), arrowprops={"arrowstyle": "->"})
+            if t in ins:
+                _box(ax, t, 0, "x", "#f4cccc")
+                ax.annotate("", xy=(t, 0.78), xytext=(t, 0.22), arrowprops={"arrowstyle": "->"})
+            if t in outs:
+                _box(ax, t, 2, "y", "#d9ead3")
+                ax.annotate("", xy=(t, 1.78), xytext=(t, 1.22), arrowprops={"arrowstyle": "->"})
+        ax.set_xlim(-0.6, max(steps, 4) - 0.4)
+        ax.set_ylim(-0.9, 2.6)
+        ax.set_title(title, fontsize=10)
+        ax.text((max(steps, 4) - 1) / 2, -0.62, f"{example}\n{shapes}", ha="center", va="center", fontsize=8)
+        ax.axis("off")
+    fig.suptitle("RNN task types, unrolled in time (the same cell and weights at every step)")
+    fig.tight_layout()
+    return fig

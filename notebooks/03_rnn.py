@@ -1,0 +1,225 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 03 · The vanilla RNN and RNN language models
+#
+# **Sequence data** (sentences, audio, prices) changes along a time axis and comes in any length;
+# **grid data** (an image) is seen all at once. A feed-forward network, like the fixed-window LM
+# of notebook 01, takes a fixed-size input: it cannot read a sentence of any length, and the
+# weights that look at position 1 are not the ones that look at position 5, so it learns the same
+# pattern once per position. A **recurrent network** reads one step at a time and keeps a
+# hidden state, updated by the *same* weights at every step:
+#
+# $$h_t = \tanh(W_{xh} x_t + W_{hh} h_{t-1} + b_h), \qquad y_t = \mathrm{softmax}(W_{hy} h_t + b_y)$$
+#
+# This notebook builds it from that equation (`course_lib.rnn.RNNCellScratch`), proves it equal to
+# PyTorch's `nn.RNN`, and trains RNN language models on Shakespeare, character by character and
+# word by word.
+
+# %%
+import math
+
+import matplotlib.pyplot as plt
+import torch
+
+from course_lib import data, seed_everything
+from course_lib.figures import rnn_task_types
+from course_lib.rnn import RNNLM, RNNCellScratch, RNNScratch, copy_rnn_weights, generate
+from course_lib.text import Vocab, char_tokenize, lm_random_batches, lm_sequential_batches, word_tokenize
+from course_lib.train import evaluate_loss, train
+
+seed_everything(0)
+torch.set_num_threads(1)
+
+# %% [markdown]
+# ## One step of the cell, with shapes
+#
+# Batch-first shapes: a batch of B inputs $x_t$ is `(B, D)`, the hidden state `(B, H)`. With the
+# batch in the rows, $W_{xh} x_t$ is `x_t @ W_xh.T`.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+B, D, H = 4, 3, 5
+cell = RNNCellScratch(D, H)
+for name, p in cell.named_parameters():
+    print(f"{name:5s} {tuple(p.shape)}")
+x_t, h_prev = torch.randn(B, D), torch.zeros(B, H)
+h_t, _ = cell(x_t, h_prev)
+assert h_t.shape == (B, H)
+print("x_t", tuple(x_t.shape), "+ h_{t-1}", tuple(h_prev.shape), "-> h_t", tuple(h_t.shape))
+
+# %% [markdown]
+# ## Unrolling in time, and weight sharing
+#
+# Unrolled over T steps, the RNN is a T-layer network whose layers all share $W_{xh}, W_{hh}, b_h$.
+# So the number of parameters does not depend on the length of the sequence:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+rnn = RNNScratch(input_size=D, hidden_size=H)
+n_params = sum(p.numel() for p in rnn.parameters())
+for T in (10, 1000):
+    outputs, h_n = rnn(torch.randn(B, T, D))
+    print(f"T={T:5d}: outputs {tuple(outputs.shape)}, h_T {tuple(h_n.shape)}, parameters {n_params}")
+print(f"= H*D + H*H + H = {H * D} + {H * H} + {H}")
+
+# %% [markdown]
+# ## Proof: the scratch RNN computes exactly what `nn.RNN` computes
+#
+# Copy `nn.RNN`'s weights into the scratch RNN (`nn.RNN` keeps two biases, `b_ih` and `b_hh`;
+# their sum is the lecture's $b_h$), run both in float64, and compare the outputs and the
+# gradients of every parameter.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for layers in (1, 2):
+    torch.manual_seed(layers)
+    reference = torch.nn.RNN(D, H, num_layers=layers, batch_first=True).double()
+    scratch = RNNScratch(D, H, num_layers=layers).double()
+    copy_rnn_weights(scratch, reference)
+    x = torch.randn(B, 7, D, dtype=torch.double)
+    h0 = torch.randn(layers, B, H, dtype=torch.double)
+    out_ref, hn_ref = reference(x, h0)
+    out_scr, hn_scr = scratch(x, h0)
+    weights = torch.randn_like(out_ref)             # a random loss: sum(weights * outputs)
+    (out_ref * weights).sum().backward()
+    (out_scr * weights).sum().backward()
+    grad_diff = max(max((cell.W_xh.grad - getattr(reference, f"weight_ih_l{l}").grad).abs().max().item(),
+                        (cell.W_hh.grad - getattr(reference, f"weight_hh_l{l}").grad).abs().max().item(),
+                        (cell.b_h.grad - getattr(reference, f"bias_ih_l{l}").grad).abs().max().item())
+                    for l, cell in enumerate(scratch.cells))
+    out_diff = max((out_ref - out_scr).abs().max().item(), (hn_ref - hn_scr).abs().max().item())
+    print(f"{layers} layer(s): outputs equal to 1e-12: {out_diff < 1e-12}; gradients equal to 1e-12: {grad_diff < 1e-12}")
+
+# %% [markdown]
+# ## Task types
+#
+# The same cell serves every shape of problem; what changes is where inputs enter and where
+# outputs are read.
+
+# %%
+rnn_task_types()
+plt.show()
+
+# %% [markdown]
+# ## An RNN language model, character by character
+#
+# The model reads characters and, at every step, predicts the next one:
+# embedding → RNN → $W_{hy} h_t + b_y$ → softmax. Its loss is the cross-entropy of the correct
+# next character at every step, averaged over the steps; $e^{\text{loss}}$ is the perplexity.
+# Training uses random windows of 64 characters (`lm_random_batches`), 90% of the text; the last
+# 10% is held out.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+text = data.load_text("tinyshakespeare")
+chars = Vocab(char_tokenize(text), specials=())     # every character is known: no <unk>, <pad>, ...
+ids = torch.tensor(chars.encode(char_tokenize(text)))
+cut = int(0.9 * len(ids))
+train_ids, val_ids = ids[:cut], ids[cut:]
+print(f"{len(chars)} character types; {len(train_ids):,} training and {len(val_ids):,} held-out characters")
+
+seed_everything(0)
+char_lm = RNNLM(len(chars), embed_dim=32, hidden_size=256)
+prompt = chars.encode(char_tokenize("ROMEO:"))
+gen = torch.Generator().manual_seed(0)
+print("before training:", repr("".join(chars.decode(generate(char_lm, prompt, 60, generator=gen)))))
+
+
+def val_loss(model):
+    return evaluate_loss(model, lm_sequential_batches(val_ids, batch_size=16, seq_len=64), max_batches=40, device="cpu")
+
+
+print(f"held-out loss before training: {val_loss(char_lm):.2f} nats (ln {len(chars)} = {math.log(len(chars)):.2f})")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+batches = lm_random_batches(train_ids, batch_size=32, seq_len=64, generator=torch.Generator().manual_seed(0))
+history = train(char_lm, batches, steps=800, lr=3e-3, clip=1.0, device="cpu", eval_fn=val_loss, eval_every=200,
+                desc="char RNN")
+history.plot(title="character-level RNN LM")
+plt.show()
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for step, loss in zip(history.eval_step, history.eval_loss):
+    print(f"step {step:4d}: held-out loss {loss:.2f} nats/char, perplexity {math.exp(loss):.1f}")
+
+# %% [markdown]
+# After a few hundred steps (about half a minute) the model has learned words, spaces, line
+# breaks and speaker names. Longer training goes much further: `tests/benchmarks/bench_rnn.py`
+# measures this model after 60 and 120 s.
+#
+# **Sampling.** Feed a prompt, then draw each next character from softmax(logits / T) and feed it
+# back. The temperature T trades safety for surprise:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for T in (0.5, 1.0, 1.5):
+    gen = torch.Generator().manual_seed(1)
+    sample = "".join(chars.decode(generate(char_lm, prompt, 120, temperature=T, generator=gen)))
+    print(f"--- temperature {T} ---\nROMEO:{sample}\n")
+
+# %% [markdown]
+# ## Word level, and `<unk>`
+#
+# A word-level model predicts whole words: fewer steps per sentence, but a vocabulary of
+# thousands, and words it has never seen. Words seen fewer than 3 times become `<unk>`; each line
+# ends with `<eos>`, so the model learns where lines end. When sampling, the lecture's advice is
+# to re-draw whenever `<unk>` comes out; `generate(..., banned=[<unk>])` does that exactly, by
+# giving `<unk>` probability 0.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+lines = [word_tokenize(line) for line in text.split("\n") if line.strip()]
+words = Vocab(lines, min_freq=3)
+stream = [i for line in lines for i in words.encode(line) + [words.eos_id]]
+unk_share = sum(i == words.unk_id for i in stream) / len(stream)
+print(f"{len(words):,} word types (min_freq=3); {len(stream):,} tokens, {unk_share:.1%} of them <unk>")
+word_ids = torch.tensor(stream)
+w_cut = int(0.9 * len(word_ids))
+
+seed_everything(0)
+word_lm = RNNLM(len(words), embed_dim=64, hidden_size=256)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+w_history = train(word_lm, lm_random_batches(word_ids[:w_cut], 32, 24, generator=torch.Generator().manual_seed(0)),
+                  steps=300, lr=3e-3, clip=1.0, device="cpu", desc="word RNN")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+w_val = evaluate_loss(word_lm, lm_sequential_batches(word_ids[w_cut:], 16, 24), max_batches=40, device="cpu")
+print(f"word level, 300 steps: held-out loss {w_val:.2f} nats/word, perplexity {math.exp(w_val):.0f}")
+start = [words.eos_id] + words.encode(["the", "king"])
+for banned, label in (([], "<unk> allowed"), ([words.unk_id], "<unk> re-drawn")):
+    gen = torch.Generator().manual_seed(3)
+    out = generate(word_lm, start, 1000, temperature=1.0, banned=banned, generator=gen)
+    print(f"{label}: <unk> drawn {out.count(words.unk_id)} times in {len(out)} words; first words:")
+    print("    the king", " ".join(words.decode(out[:24])).replace("<eos>", "/"))
+
+# %% [markdown]
+# Perplexities per word and per character are not comparable (a word is ~5.5 characters): per
+# character, the word model's loss is its loss per word divided by the characters per word.
+#
+# ## Pros and cons of the vanilla RNN
+#
+# * **+** any length; the same weights at every step (parameters independent of T); in principle
+#   the state carries information from the whole past, unlike an n-gram or fixed window.
+# * **−** computation is sequential in time (step t needs step t−1), so it parallelises poorly;
+#   and in practice the information from far back fades: the gradient that would teach the model
+#   long-range dependencies vanishes (or explodes) as it flows back through many steps. That is
+#   notebook 04.
