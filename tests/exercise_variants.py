@@ -141,4 +141,39 @@ VARIANTS = {
                                          "    p = (e / e.sum()) ** (1 / temperature)\n    return p\n",
         },
     },
+    "04_bptt": {
+        "delta_h_step": {
+            "missing_fprime": "def delta_h_step(delta_y_t, delta_h_next, W_hy, W_hh, h_t):\n"
+                              "    return delta_y_t @ W_hy + delta_h_next @ W_hh\n",
+            "transposes_swapped": "def delta_h_step(delta_y_t, delta_h_next, W_hy, W_hh, h_t):\n"
+                                  "    return (delta_y_t @ W_hy + delta_h_next @ W_hh.T) * (1 - h_t ** 2)\n",
+            "wrong_derivative": "def delta_h_step(delta_y_t, delta_h_next, W_hy, W_hh, h_t):\n"
+                                "    return (delta_y_t @ W_hy + delta_h_next @ W_hh) * (1 - h_t)\n",
+            "no_recurrent_term": "def delta_h_step(delta_y_t, delta_h_next, W_hy, W_hh, h_t):\n"
+                                 "    return (delta_y_t @ W_hy) * (1 - h_t ** 2)\n",
+        },
+        "grad_W_hh": {
+            "current_state_slide_typo": "import numpy as np\ndef grad_W_hh(h, delta_h):\n"
+                                        "    return np.einsum('bti,btj->ij', delta_h, h[:, 1:])\n",
+            "last_step_only": "import numpy as np\ndef grad_W_hh(h, delta_h):\n"
+                              "    return np.einsum('bi,bj->ij', delta_h[:, -1], h[:, -2])\n",
+            "transposed": "import numpy as np\ndef grad_W_hh(h, delta_h):\n"
+                          "    return np.einsum('bti,btj->ji', delta_h, h[:, :-1])\n",
+            "mean_over_time": "import numpy as np\ndef grad_W_hh(h, delta_h):\n"
+                              "    return np.einsum('bti,btj->ij', delta_h, h[:, :-1]) / delta_h.shape[1]\n",
+        },
+        "jacobian_norm": {
+            "no_diag": "import numpy as np\ndef jacobian_norm(W_hh, h, t_from, t_to):\n"
+                       "    return float(np.linalg.norm(np.linalg.matrix_power(W_hh, t_to - t_from), 2))\n",
+            "frobenius": "import numpy as np\ndef jacobian_norm(W_hh, h, t_from, t_to):\n    J = np.eye(W_hh.shape[0])\n"
+                         "    for i in range(t_from + 1, t_to + 1):\n        J = (1 - h[i] ** 2)[:, None] * W_hh @ J\n"
+                         "    return float(np.linalg.norm(J))\n",
+            "off_by_one": "import numpy as np\ndef jacobian_norm(W_hh, h, t_from, t_to):\n    J = np.eye(W_hh.shape[0])\n"
+                          "    for i in range(t_from, t_to):\n        J = (1 - h[i] ** 2)[:, None] * W_hh @ J\n"
+                          "    return float(np.linalg.norm(J, 2))\n",
+            "diag_on_the_right": "import numpy as np\ndef jacobian_norm(W_hh, h, t_from, t_to):\n    J = np.eye(W_hh.shape[0])\n"
+                                 "    for i in range(t_from + 1, t_to + 1):\n        J = W_hh * (1 - h[i] ** 2)[None, :] @ J\n"
+                                 "    return float(np.linalg.norm(J, 2))\n",
+        },
+    },
 }

@@ -1,0 +1,185 @@
+"""How far back does a gradient reach? Measured, and predicted from the Jacobians.
+
+For a loss read at the last step, L_T = vᵀ h_T with a fixed unit vector v (so ‖∂L_T/∂h_T‖ = 1),
+the chain rule through the recurrence gives
+
+    ∂L_T/∂h_t = J_{t+1}ᵀ ⋯ J_Tᵀ v,     J_i = ∂h_i/∂h_{i-1} = diag(f'(z_i)) W_hh   (vanilla RNN)
+
+so its norm is bounded by Π_i ‖J_i‖₂ ≤ Π_i γ_i ‖W_hh‖₂ with γ_i = max_j f'(z_i)_j ≤ 1 for tanh
+(Pascanu et al., 2013; the widget draws this bound). When the spectral
+radius ρ of W_hh is below 1 the product shrinks geometrically (vanishing gradients); above 1
+it can grow (exploding). ``measure`` runs a real forward pass and gets every ‖∂L_T/∂h_t‖ by
+autograd, for a vanilla RNN (tanh / ReLU / linear), an LSTM or a GRU.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+CELLS = ("rnn", "lstm", "gru")
+ACTIVATIONS = ("tanh", "relu", "linear")
+INITS = ("gaussian", "orthogonal", "identity")
+
+
+@dataclass(frozen=True)
+class FlowSettings:
+    cell: str = "rnn"
+    activation: str = "tanh"         # vanilla RNN only
+    hidden: int = 64
+    T: int = 100
+    rho: float = 1.0                 # spectral radius of the recurrent weight (per gate block for LSTM/GRU)
+    init: str = "orthogonal"
+    input_scale: float = 1.0
+    clip: float | None = None        # clip the gradient flowing back through each step to this norm
+    memory_bias: float = 0.0         # bias of the gate that keeps memory: LSTM forget gate f, GRU update gate z
+    seed: int = 0
+
+    def checked(self) -> "FlowSettings":
+        if self.cell not in CELLS:
+            raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
+        if not (isinstance(self.hidden, int) and 1 <= self.hidden <= 1024):
+            raise ValueError(f"hidden must be an int in [1, 1024], got {self.hidden!r}")
+        if not (isinstance(self.T, int) and 2 <= self.T <= 2000):
+            raise ValueError(f"T must be an int in [2, 2000], got {self.T!r}")
+        if not self.rho > 0:
+            raise ValueError(f"rho must be > 0, got {self.rho!r}")
+        if self.clip is not None and not self.clip > 0:
+            raise ValueError(f"clip must be > 0 or None, got {self.clip!r}")
+        return self
+
+
+@dataclass
+class FlowResult:
+    settings: FlowSettings
+    distance: np.ndarray             # k = T - t = 0..T-1
+    grad_norm: np.ndarray            # ‖∂L_T/∂h_{T-k}‖ measured by autograd
+    bound: np.ndarray | None         # Π γ_i ‖W_hh‖₂ over the k steps (vanilla RNN), None for gated cells
+    jac_sv: np.ndarray               # (T, 3): largest, median, smallest singular value of J_t (NaN where not computed)
+    horizon: int | None              # first k with grad_norm < 1e-3 (None: never within T)
+    extra: dict = field(default_factory=dict)
+
+
+def recurrent_matrix(H: int, rho: float, init: str, rng: np.random.Generator) -> np.ndarray:
+    """An (H, H) matrix with spectral radius ``rho``.
+
+    gaussian: N(0, 1/H) entries, rescaled so the largest |eigenvalue| is rho (its singular values
+    spread around it); orthogonal: rho × a random orthogonal matrix (all singular values = rho);
+    identity: rho × I (the identity initialisation of notebook 05).
+    """
+    if init == "identity":
+        return rho * np.eye(H)
+    if init == "orthogonal":
+        q, r = np.linalg.qr(rng.normal(size=(H, H)))
+        return rho * q * np.sign(np.diag(r))
+    W = rng.normal(0, 1 / np.sqrt(H), (H, H))
+    return W * (rho / np.max(np.abs(np.linalg.eigvals(W))))
+
+
+def _inputs(s: FlowSettings, rng) -> tuple[np.ndarray, np.ndarray]:
+    X = rng.normal(0, s.input_scale, (s.T, s.hidden))
+    W_xh = rng.normal(0, 1 / np.sqrt(s.hidden), (s.hidden, s.hidden))
+    return X, W_xh
+
+
+def _build_cell(s: FlowSettings, rng, dtype=torch.float64):
+    """The cell as a torch function state -> state, and how to read h from the state."""
+    H = s.hidden
+    if s.cell == "rnn":
+        W = torch.tensor(recurrent_matrix(H, s.rho, s.init, rng), dtype=dtype)
+        act = {"tanh": torch.tanh, "relu": torch.relu, "linear": lambda z: z}[s.activation]
+        return (lambda xp, h: act(xp + h @ W.T)), (lambda st: st), W
+    torch_cell = (torch.nn.LSTMCell if s.cell == "lstm" else torch.nn.GRUCell)(H, H).to(dtype)
+    gates = 4 if s.cell == "lstm" else 3
+    with torch.no_grad():          # every gate's recurrent block gets the chosen spectral radius and init
+        torch_cell.weight_hh.copy_(torch.tensor(np.concatenate([recurrent_matrix(H, s.rho, s.init, rng)
+                                                                for _ in range(gates)])))
+        torch_cell.weight_ih.copy_(torch.tensor(rng.normal(0, 1 / np.sqrt(H), (gates * H, H))))
+        torch_cell.bias_ih.zero_()
+        torch_cell.bias_hh.zero_()
+        # PyTorch's gate order: LSTM (i, f, g, o), GRU (r, z, n); the second block keeps memory
+        torch_cell.bias_hh[H:2 * H] = s.memory_bias
+    if s.cell == "lstm":
+        return (lambda x, st: torch_cell(x, st)), (lambda st: st[0]), None
+    return (lambda x, h: torch_cell(x, h)), (lambda st: st), None
+
+
+def measure(settings: FlowSettings | None = None, dtype: torch.dtype = torch.float64, **kwargs) -> FlowResult:
+    """Gradient norms through time for one setting (see FlowSettings), by autograd.
+
+    float64 by default (the proofs compare it with the Jacobian product); the widget uses float32,
+    which is faster and exact enough for a plot that spans 1e-12 to 1e12."""
+    s = (settings or FlowSettings(**kwargs)).checked() if settings is None or not kwargs else \
+        FlowSettings(**{**asdict(settings), **kwargs}).checked()
+    rng = np.random.default_rng(s.seed)
+    X, W_xh = _inputs(s, rng)
+    step, read_h, W = _build_cell(s, rng, dtype)
+    x = torch.tensor(X, dtype=dtype)
+    xp = x @ torch.tensor(W_xh, dtype=dtype).T if s.cell == "rnn" else x  # (T, H) input projection
+    H = s.hidden
+    h0 = torch.zeros(1, H, dtype=dtype, requires_grad=True)             # a leaf, so every h_t is in the graph
+    state = (h0, torch.zeros(1, H, dtype=dtype)) if s.cell == "lstm" else h0
+    hs = []
+    with torch.enable_grad():
+        states = []
+        for t in range(s.T):
+            states.append(state)
+            state = step(xp[t:t + 1], state)
+            h = read_h(state)
+            h.retain_grad()
+            if s.clip is not None:
+                h.register_hook(lambda g, c=s.clip: g * torch.clamp(c / (g.norm() + 1e-30), max=1.0))
+            hs.append(h)
+        v = torch.tensor(np.random.default_rng(s.seed + 1).normal(size=H), dtype=dtype)
+        v = v / v.norm()
+        (hs[-1][0] @ v).backward()
+    norms = np.array([float(hs[s.T - 1 - k].grad.norm()) for k in range(s.T)])      # by distance k
+    jac_sv, bound = _jacobian_spectra(s, hs, W, step, read_h, xp, states)
+    below = np.nonzero(norms < 1e-3 * norms[0])[0]
+    return FlowResult(s, np.arange(s.T), norms, bound, jac_sv, int(below[0]) if below.size else None)
+
+
+def _sampled_steps(T: int, most: int = 25) -> np.ndarray:
+    return np.unique(np.linspace(1, T - 1, min(most, T - 1)).astype(int))
+
+
+def _spectrum_rows(J: torch.Tensor) -> np.ndarray:
+    sv = torch.linalg.svdvals(J).numpy()                                  # (n, H), descending
+    return np.stack([sv[:, 0], np.median(sv, 1), sv[:, -1]], 1)
+
+
+def _jacobian_spectra(s, hs, W, step, read_h, xp, states):
+    """Singular values (largest, median, smallest) of the one-step Jacobian ∂h_t/∂h_{t-1} at up to
+    25 evenly spaced steps, and for the vanilla RNN the bound Π γ_i ‖W_hh‖₂ for every distance."""
+    H, steps = s.hidden, _sampled_steps(s.T, 25 if s.cell == "rnn" else 6)   # gated: autograd Jacobians cost more
+    out = np.full((s.T, 3), np.nan)
+    if s.cell == "rnn":
+        h = torch.cat([h.detach() for h in hs])                           # (T, H)
+        fprime = {"tanh": lambda: 1 - h ** 2, "relu": lambda: (h > 0).to(h.dtype),
+                  "linear": lambda: torch.ones_like(h)}[s.activation]()
+        out[steps] = _spectrum_rows(fprime[steps, :, None] * W[None])      # J_t = diag(f'(z_t)) W_hh
+        w_norm = float(torch.linalg.matrix_norm(W, ord=2))
+        gamma = fprime.max(dim=1).values.numpy()                          # γ_t = max_j f'(z_t)_j
+        bound = np.concatenate([[1.0], np.cumprod(gamma[::-1][: s.T - 1] * w_norm)])
+        return out, bound
+    Js = []
+    for t in steps:
+        prev = states[t]
+
+        def f(hp, t=t, prev=prev):
+            if s.cell == "lstm":   # the h_{t-1} -> h_t path, with c_{t-1} held at its value
+                return read_h(step(xp[t:t + 1], (hp[None], prev[1].detach())))[0]
+            return step(xp[t:t + 1], hp[None])[0]
+        Js.append(torch.autograd.functional.jacobian(f, read_h(prev).detach()[0], vectorize=True))
+    out[steps] = _spectrum_rows(torch.stack(Js))
+    return out, None
+
+
+def horizons(cells=("rnn", "lstm", "gru"), **settings) -> dict[str, int | None]:
+    """The information horizon of each cell at the same settings."""
+    return {c: measure(FlowSettings(cell=c, **settings)).horizon for c in cells}

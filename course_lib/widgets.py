@@ -1,0 +1,195 @@
+"""The gradient-decay widget: how far back does the gradient reach, for a given cell and setting?
+
+Controls: cell, activation, spectral radius ρ, hidden size, T, initialisation, input scale, the
+bias of the gate that keeps memory (LSTM forget gate, GRU update gate) and a clipping threshold. Left panel: ‖∂L_T/∂h_{T-k}‖ against the distance k (log scale), measured by
+autograd (``course_lib.gradient_flow.measure``), with the reference ρ^k and, for the vanilla RNN,
+the bound Π γ_i ‖W_hh‖₂. Right panel: singular values of the one-step Jacobians. A readout gives
+the information horizon: steps until the gradient is below 1e-3 of its start.
+
+Without a widget frontend (nbval, a static HTML export), ``static_figure()`` draws the same plot
+for the current setting, and the widget's last image is kept in the saved widget state.
+"""
+from __future__ import annotations
+
+import io
+import time
+
+import matplotlib
+import torch
+
+from .gradient_flow import ACTIVATIONS, CELLS, INITS, FlowResult, FlowSettings, measure
+
+
+def _figure():
+    from matplotlib.figure import Figure   # no pyplot: the widget's figure never shows up twice
+    fig = Figure(figsize=(9.5, 3.6), dpi=72)
+    ax_grad, ax_sv = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.5, 1]})
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.88, wspace=0.28)
+    return fig, ax_grad, ax_sv
+
+
+def draw(result: FlowResult, fig=None, axes=None):
+    """Draw ``result`` (on a new figure, or clear and reuse ``fig``/``axes``)."""
+    if fig is None:
+        fig, ax_grad, ax_sv = _figure()
+    else:
+        ax_grad, ax_sv = axes
+        ax_grad.clear()
+        ax_sv.clear()
+    s = result.settings
+    k = result.distance
+    floor = 1e-12
+    ax_grad.semilogy(k, result.grad_norm.clip(floor), lw=2, label=f"measured ({s.cell}"
+                     + (f", {s.activation}" if s.cell == "rnn" else "") + ")")
+    ax_grad.semilogy(k, (s.rho ** k.astype(float)).clip(floor), "--", color="gray", label="reference ρ^k")
+    if result.bound is not None:
+        ax_grad.semilogy(k, result.bound.clip(floor), ":", color="black", label="bound Π γ_i ‖W_hh‖")
+    ax_grad.axhline(1e-3, color="red", lw=0.8, alpha=0.6)
+    if result.horizon is not None:
+        ax_grad.axvline(result.horizon, color="red", lw=0.8, alpha=0.6)
+    ax_grad.set_ylim(floor, 1e12)
+    ax_grad.set_xlabel("distance k = T − t (steps back in time)")
+    ax_grad.set_ylabel("‖∂L_T / ∂h_{T−k}‖")
+    horizon = f"{result.horizon} steps" if result.horizon is not None else f"> {s.T} steps"
+    ax_grad.set_title(f"ρ = {s.rho:.2f}, H = {s.hidden}, init {s.init}: information horizon {horizon}", fontsize=10)
+    ax_grad.legend(fontsize=8, loc="upper right")
+    steps = ~(result.jac_sv[:, 0] != result.jac_sv[:, 0])          # not NaN
+    t = (s.T - 1 - k)[::-1]                                         # time steps in increasing order
+    idx = t[steps[t]] if steps.any() else []
+    for col, label in ((0, "largest"), (1, "median"), (2, "smallest")):
+        ax_sv.semilogy(idx, result.jac_sv[idx, col].clip(floor), "o-", ms=3, label=label)
+    ax_sv.axhline(1.0, color="gray", lw=0.8)
+    ax_sv.set_xlabel("time step t")
+    ax_sv.set_ylabel("singular values of ∂h_t/∂h_{t−1}")
+    ax_sv.set_title("one-step Jacobians", fontsize=10)
+    ax_sv.legend(fontsize=8)
+    return fig
+
+
+def static_figure(**settings):
+    """The widget's plot for one setting, as a plain matplotlib figure."""
+    return draw(measure(FlowSettings(**settings)))
+
+
+class _FastPlot:
+    """The widget's figure, redrawn fast: the axes, ticks and legends (the background) are drawn
+    once per sequence length T; each redraw only restores that background, draws the lines on it
+    (blitting) and encodes the pixels as PNG. Full matplotlib redraws cost ~100 ms here; this ~10."""
+
+    SV_RANGE = (1e-5, 1e2)
+
+    def __init__(self):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        self.fig, self.ax_grad, self.ax_sv = _figure()
+        self.canvas = FigureCanvasAgg(self.fig)
+        a, b = self.ax_grad, self.ax_sv
+        self.measured, = a.semilogy([], [], lw=2, label="measured ‖∂L_T/∂h_{T−k}‖", animated=True)
+        self.reference, = a.semilogy([], [], "--", color="gray", label="reference ρ^k", animated=True)
+        self.bound, = a.semilogy([], [], ":", color="black", label="bound Π γ_i ‖W_hh‖ (RNN)", animated=True)
+        self.horizon = a.axvline(0, color="red", lw=0.8, alpha=0.6, animated=True)
+        a.axhline(1e-3, color="red", lw=0.8, alpha=0.6)
+        a.set_ylim(1e-12, 1e12)
+        a.set_xlabel("distance k = T − t (steps back in time)")
+        a.set_ylabel("gradient norm")
+        a.set_title("gradient through time (red: 1e-3 and the horizon)", fontsize=10)
+        a.legend(fontsize=8, loc="lower left")   # curves start at (0, 1): this corner stays empty
+        self.sv = [b.semilogy([], [], "o-", ms=3, label=lab, animated=True)[0]
+                   for lab in ("largest", "median", "smallest")]
+        b.axhline(1.0, color="gray", lw=0.8)
+        b.set_ylim(*self.SV_RANGE)
+        b.set_xlabel("time step t")
+        b.set_ylabel("singular values")
+        b.set_title("one-step Jacobians ∂h_t/∂h_{t−1}", fontsize=10)
+        b.legend(fontsize=8, loc="lower right")
+        self._background, self._T = None, None
+
+    def render(self, result: FlowResult) -> bytes:
+        from PIL import Image
+        s, k = result.settings, result.distance
+        if self._T != s.T:                                   # new x range: redraw the background once
+            self.ax_grad.set_xlim(0, s.T - 1)
+            self.ax_sv.set_xlim(0, s.T - 1)
+            self.canvas.draw()
+            self._background, self._T = self.canvas.copy_from_bbox(self.fig.bbox), s.T
+        self.canvas.restore_region(self._background)
+        floor = 1e-12
+        self.measured.set_data(k, result.grad_norm.clip(floor))
+        self.reference.set_data(k, (s.rho ** k.astype(float)).clip(floor))
+        if result.bound is not None:
+            self.bound.set_data(k, result.bound.clip(floor))
+        else:                                                # no bound drawn for gated cells
+            self.bound.set_data([], [])
+        self.horizon.set_xdata([result.horizon if result.horizon is not None else s.T + 10] * 2)
+        has = ~(result.jac_sv[:, 0] != result.jac_sv[:, 0])
+        t = k[has[k]]
+        for col, line in enumerate(self.sv):
+            line.set_data(t, result.jac_sv[t, col].clip(*self.SV_RANGE))
+        for artist in (self.measured, self.reference, self.bound, self.horizon):
+            self.ax_grad.draw_artist(artist)
+        for line in self.sv:
+            self.ax_sv.draw_artist(line)
+        w, h = self.canvas.get_width_height()
+        image = Image.frombuffer("RGBA", (w, h), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        buf = io.BytesIO()
+        image.convert("RGB").save(buf, format="PNG", compress_level=1)
+        return buf.getvalue()
+
+
+class GradientFlowWidget:
+    """``GradientFlowWidget(**FlowSettings fields)``; display it (it is the ``.ui`` VBox)."""
+
+    def __init__(self, **defaults):
+        import ipywidgets as w
+
+        s = FlowSettings(**defaults).checked()
+        style, layout = {"description_width": "110px"}, w.Layout(width="330px")
+        self.controls = {
+            "cell": w.Dropdown(options=CELLS, value=s.cell, description="cell"),
+            "activation": w.Dropdown(options=ACTIVATIONS, value=s.activation, description="activation (RNN)"),
+            "rho": w.FloatSlider(value=s.rho, min=0.5, max=1.5, step=0.01, description="spectral radius ρ"),
+            "hidden": w.IntSlider(value=s.hidden, min=8, max=128, step=8, description="hidden size H"),
+            "T": w.IntSlider(value=s.T, min=10, max=200, step=10, description="sequence length T"),
+            "init": w.Dropdown(options=INITS, value=s.init, description="initialisation"),
+            "input_scale": w.FloatSlider(value=s.input_scale, min=0.0, max=3.0, step=0.1, description="input scale"),
+            "memory_bias": w.FloatSlider(value=s.memory_bias, min=0.0, max=5.0, step=0.5,
+                                         description="gate bias (f / z)"),
+            "clip": w.FloatLogSlider(value=s.clip or 1e6, min=-2, max=6, step=0.25,
+                                     description="clip (1e6 = off)"),
+        }
+        for c in self.controls.values():
+            c.style, c.layout, c.continuous_update = style, layout, False
+        self.seed = s.seed
+        self.plot = _FastPlot()
+        self.image = w.Image(format="png", layout=w.Layout(width="100%", max_width="760px"))
+        self.readout = w.HTML()
+        self.latencies: list[float] = []
+        self.result: FlowResult | None = None
+        self.ui = w.VBox([w.HBox([w.VBox(list(self.controls.values())), self.readout]), self.image])
+        for c in self.controls.values():
+            c.observe(lambda change: self.redraw(), names="value")
+        self.redraw()
+
+    def settings(self) -> FlowSettings:
+        v = {k: c.value for k, c in self.controls.items()}
+        v["clip"] = None if v["clip"] >= 1e6 else float(v["clip"])     # the top of the slider means "off"
+        return FlowSettings(seed=self.seed, **v).checked()
+
+    def redraw(self) -> FlowResult:
+        """Measure the current setting, redraw the plot and the readout; the time taken is recorded."""
+        start = time.perf_counter()
+        self.result = r = measure(self.settings(), dtype=torch.float32)
+        self.image.value = self.plot.render(r)
+        horizon = f"{r.horizon} steps" if r.horizon is not None else f"more than {r.settings.T} steps"
+        clip = "off" if r.settings.clip is None else f"{r.settings.clip:g}"
+        self.readout.value = (f"<div style='padding:8px;font-size:13px'><b>information horizon: {horizon}</b><br>"
+                              f"(steps until the gradient is below 1e-3 of its start)<br>"
+                              f"gradient after 10 steps: {r.grad_norm[min(10, len(r.grad_norm) - 1)]:.2e}<br>"
+                              f"after {r.settings.T - 1} steps: {r.grad_norm[-1]:.2e}<br>clipping: {clip}</div>")
+        self.latencies.append(time.perf_counter() - start)
+        return r
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.ui._repr_mimebundle_(**kwargs)
+
+
+matplotlib.rcParams.setdefault("figure.max_open_warning", 50)
