@@ -176,4 +176,50 @@ VARIANTS = {
                                  "    return float(np.linalg.norm(J, 2))\n",
         },
     },
+    "02_word2vec": {
+        "skipgram_pairs": {
+            "includes_itself": "def skipgram_pairs(tokens, window):\n    return [(c, tokens[j]) for i, c in enumerate(tokens)\n"
+                               "            for j in range(max(0, i - window), min(len(tokens), i + window + 1))]\n",
+            "window_off_by_one": "def skipgram_pairs(tokens, window):\n    return [(c, tokens[j]) for i, c in enumerate(tokens)\n"
+                                 "            for j in range(max(0, i - window + 1), min(len(tokens), i + window)) if j != i]\n",
+            "right_context_only": "def skipgram_pairs(tokens, window):\n    return [(c, tokens[j]) for i, c in enumerate(tokens)\n"
+                                  "            for j in range(i + 1, min(len(tokens), i + window + 1))]\n",
+            "skips_equal_words": "def skipgram_pairs(tokens, window):\n    return [(c, tokens[j]) for i, c in enumerate(tokens)\n"
+                                 "            for j in range(max(0, i - window), min(len(tokens), i + window + 1)) if tokens[j] != c]\n",
+        },
+        "cbow_loss": {
+            "sum_not_mean": "import numpy as np\ndef cbow_loss(V_ctx, U, centre):\n    s = U @ V_ctx.sum(0)\n"
+                            "    m = s.max()\n    return float(m + np.log(np.exp(s - m).sum()) - s[centre])\n",
+            "unstable": "import numpy as np\ndef cbow_loss(V_ctx, U, centre):\n    s = U @ V_ctx.mean(0)\n"
+                        "    return float(np.log(np.exp(s).sum()) - s[centre])\n",
+            "no_normaliser": "import numpy as np\ndef cbow_loss(V_ctx, U, centre):\n    s = U @ V_ctx.mean(0)\n"
+                             "    return float(-s[centre])\n",
+            "first_context_only": "import numpy as np\ndef cbow_loss(V_ctx, U, centre):\n    s = U @ V_ctx[0]\n"
+                                  "    m = s.max()\n    return float(m + np.log(np.exp(s - m).sum()) - s[centre])\n",
+        },
+        "neg_sampling": {
+            "negatives_not_negated": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n"
+                                     "    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
+                                     "    return float(-np.log(sp) - np.log(sn).sum()), (sp - 1) * u_o + sn @ u_neg\n",
+            "gradient_sign": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n"
+                             "    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
+                             "    return float(-np.log(sp) - np.log(1 - sn).sum()), (1 - sp) * u_o + sn @ u_neg\n",
+            "gradient_without_negatives": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n"
+                                          "    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
+                                          "    return float(-np.log(sp) - np.log(1 - sn).sum()), (sp - 1) * u_o\n",
+            "mean_over_negatives": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n"
+                                   "    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
+                                   "    return float(-np.log(sp) - np.log(1 - sn).mean()), (sp - 1) * u_o + sn @ u_neg / len(sn)\n",
+        },
+        "cosine_neighbours": {
+            "dot_product": "import numpy as np\ndef cosine_neighbours(E, i, k):\n    s = E @ E[i]\n    s[i] = -np.inf\n"
+                           "    return [int(j) for j in np.argsort(-s)[:k]]\n",
+            "includes_itself": "import numpy as np\ndef cosine_neighbours(E, i, k):\n"
+                               "    En = E / np.linalg.norm(E, axis=1, keepdims=True)\n    s = En @ En[i]\n"
+                               "    return [int(j) for j in np.argsort(-s)[:k]]\n",
+            "farthest_first": "import numpy as np\ndef cosine_neighbours(E, i, k):\n"
+                              "    En = E / np.linalg.norm(E, axis=1, keepdims=True)\n    s = En @ En[i]\n    s[i] = np.inf\n"
+                              "    return [int(j) for j in np.argsort(s)[:k]]\n",
+        },
+    },
 }
