@@ -13,7 +13,7 @@ autograd, for a vanilla RNN (tanh / ReLU / linear), an LSTM or a GRU.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -114,8 +114,11 @@ def measure(settings: FlowSettings | None = None, dtype: torch.dtype = torch.flo
 
     float64 by default (the proofs compare it with the Jacobian product); the widget uses float32,
     which is faster and exact enough for a plot that spans 1e-12 to 1e12."""
-    s = (settings or FlowSettings(**kwargs)).checked() if settings is None or not kwargs else \
-        FlowSettings(**{**asdict(settings), **kwargs}).checked()
+    if settings is None:
+        settings = FlowSettings(**kwargs)
+    elif kwargs:
+        settings = replace(settings, **kwargs)
+    s = settings.checked()
     rng = np.random.default_rng(s.seed)
     X, W_xh = _inputs(s, rng)
     step, read_h, W = _build_cell(s, rng, dtype)

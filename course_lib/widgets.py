@@ -28,47 +28,13 @@ def _figure():
     return fig, ax_grad, ax_sv
 
 
-def draw(result: FlowResult, fig=None, axes=None):
-    """Draw ``result`` (on a new figure, or clear and reuse ``fig``/``axes``)."""
-    if fig is None:
-        fig, ax_grad, ax_sv = _figure()
-    else:
-        ax_grad, ax_sv = axes
-        ax_grad.clear()
-        ax_sv.clear()
-    s = result.settings
-    k = result.distance
-    floor = 1e-12
-    ax_grad.semilogy(k, result.grad_norm.clip(floor), lw=2, label=f"measured ({s.cell}"
-                     + (f", {s.activation}" if s.cell == "rnn" else "") + ")")
-    ax_grad.semilogy(k, (s.rho ** k.astype(float)).clip(floor), "--", color="gray", label="reference ρ^k")
-    if result.bound is not None:
-        ax_grad.semilogy(k, result.bound.clip(floor), ":", color="black", label="bound Π γ_i ‖W_hh‖")
-    ax_grad.axhline(1e-3, color="red", lw=0.8, alpha=0.6)
-    if result.horizon is not None:
-        ax_grad.axvline(result.horizon, color="red", lw=0.8, alpha=0.6)
-    ax_grad.set_ylim(floor, 1e12)
-    ax_grad.set_xlabel("distance k = T − t (steps back in time)")
-    ax_grad.set_ylabel("‖∂L_T / ∂h_{T−k}‖")
-    horizon = f"{result.horizon} steps" if result.horizon is not None else f"> {s.T} steps"
-    ax_grad.set_title(f"ρ = {s.rho:.2f}, H = {s.hidden}, init {s.init}: information horizon {horizon}", fontsize=10)
-    ax_grad.legend(fontsize=8, loc="upper right")
-    steps = ~(result.jac_sv[:, 0] != result.jac_sv[:, 0])          # not NaN
-    t = (s.T - 1 - k)[::-1]                                         # time steps in increasing order
-    idx = t[steps[t]] if steps.any() else []
-    for col, label in ((0, "largest"), (1, "median"), (2, "smallest")):
-        ax_sv.semilogy(idx, result.jac_sv[idx, col].clip(floor), "o-", ms=3, label=label)
-    ax_sv.axhline(1.0, color="gray", lw=0.8)
-    ax_sv.set_xlabel("time step t")
-    ax_sv.set_ylabel("singular values of ∂h_t/∂h_{t−1}")
-    ax_sv.set_title("one-step Jacobians", fontsize=10)
-    ax_sv.legend(fontsize=8)
-    return fig
-
-
 def static_figure(**settings):
-    """The widget's plot for one setting, as a plain matplotlib figure."""
-    return draw(measure(FlowSettings(**settings)))
+    """The widget's plot for one setting, as a plain matplotlib figure (for static pages)."""
+    plot = _FastPlot()
+    plot.render(measure(FlowSettings(**settings)))
+    for artist in plot.animated:            # drawn by the figure itself from now on, not blitted
+        artist.set_animated(False)
+    return plot.fig
 
 
 class _FastPlot:
@@ -102,6 +68,7 @@ class _FastPlot:
         b.set_title("one-step Jacobians ∂h_t/∂h_{t−1}", fontsize=10)
         b.legend(fontsize=8, loc="lower right")
         self._background, self._T = None, None
+        self.animated = [self.measured, self.reference, self.bound, self.horizon, *self.sv]
 
     def render(self, result: FlowResult) -> bytes:
         from PIL import Image
@@ -124,10 +91,8 @@ class _FastPlot:
         t = k[has[k]]
         for col, line in enumerate(self.sv):
             line.set_data(t, result.jac_sv[t, col].clip(*self.SV_RANGE))
-        for artist in (self.measured, self.reference, self.bound, self.horizon):
-            self.ax_grad.draw_artist(artist)
-        for line in self.sv:
-            self.ax_sv.draw_artist(line)
+        for artist in self.animated:
+            artist.axes.draw_artist(artist)
         w, h = self.canvas.get_width_height()
         image = Image.frombuffer("RGBA", (w, h), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         buf = io.BytesIO()

@@ -86,16 +86,11 @@ def as_array(value, what: str, shape: tuple | None = None) -> np.ndarray:
     """``value`` as a float64 array of ``shape``, or a ``Fail`` that says what came back instead."""
     if value is None:
         raise Fail(f"{what}: got None; did you forget to return the result?")
-    if isinstance(value, (list, tuple)) and any(isinstance(v, (list, tuple, dict, str)) for v in value):
-        try:
-            arr = np.asarray(value, dtype=np.float64)
-        except (ValueError, TypeError):
-            raise Fail(f"{what}: expected numbers, got a nested {type(value).__name__}") from None
-    else:
-        try:
-            arr = np.asarray(value, dtype=np.float64)
-        except (ValueError, TypeError):
-            raise Fail(f"{what}: expected numbers, got {type(value).__name__}") from None
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (ValueError, TypeError):
+        kind = f"a nested {type(value).__name__}" if isinstance(value, (list, tuple)) else type(value).__name__
+        raise Fail(f"{what}: expected numbers, got {kind}") from None
     arr = np.array(arr, dtype=np.float64, copy=True)  # a plain ndarray, whatever came in
     if shape is not None and arr.shape != tuple(shape):
         raise Fail(f"{what}: expected shape {tuple(shape)}, got {arr.shape}")
