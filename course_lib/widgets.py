@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import time
 
-import matplotlib
 import torch
 
 from .gradient_flow import ACTIVATIONS, CELLS, INITS, FlowResult, FlowSettings, measure
@@ -156,5 +155,3 @@ class GradientFlowWidget:
     def _repr_mimebundle_(self, **kwargs):
         return self.ui._repr_mimebundle_(**kwargs)
 
-
-matplotlib.rcParams.setdefault("figure.max_open_warning", 50)

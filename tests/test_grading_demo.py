@@ -75,3 +75,50 @@ def test_check_does_not_let_student_mutate_test_inputs():
         return z
 
     assert check(softmax, quiet=True, return_result=True)["passed"]
+
+
+MODULE_SRC = """import torch
+
+class Affine(torch.nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.W = torch.nn.Parameter(torch.zeros(d, d, dtype=torch.float64))
+        self.b = torch.nn.Parameter(torch.zeros(d, dtype=torch.float64))
+
+    def forward(self, x):
+        return torch.tanh(x @ self.W.T + self.b)
+"""
+
+
+def test_module_tests_run_the_same_in_the_sandbox_and_in_check():
+    """set_params and backward (used by module exercises such as RNN cells) give the same plain
+    answers through the child process and through check()'s local path, input gradients included."""
+    import numpy as np
+
+    from course_lib.grading import TensorArg
+    from course_lib.grading.extract import extract_definitions
+    from course_lib.grading.runner import LocalStudent, RemoteStudent
+    from course_lib.grading.spec import StudentError
+
+    rng = np.random.default_rng(0)
+    W, b, x, g = rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    namespace = {}
+    exec(MODULE_SRC, namespace)
+    remote = RemoteStudent(extract_definitions([MODULE_SRC]).closure(["Affine"]), preload=("numpy", "torch"))
+    try:
+        answers = []
+        for student in (remote, LocalStudent(namespace)):
+            obj = student.new("Affine", 3)
+            assert obj.param_shapes() == {"W": [3, 3], "b": [3]}
+            obj.set_params({"W": W, "b": b})
+            answers.append(obj.backward(TensorArg(x, requires_grad=True), grad_output=g))
+            with pytest.raises(StudentError, match="no parameter"):
+                obj.set_params({"V": W})
+    finally:
+        remote.cleanup()
+    for got in answers:
+        out = np.tanh(x @ W.T + b)
+        np.testing.assert_allclose(got["output"], out, atol=1e-12)
+        dz = g * (1 - out ** 2)
+        np.testing.assert_allclose(got["param_grads"]["W"], dz.T @ x, atol=1e-12)
+        np.testing.assert_allclose(got["input_grads"][0], dz @ W, atol=1e-12)

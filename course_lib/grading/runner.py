@@ -237,8 +237,8 @@ class LocalStudent:
         return sandbox.decode(sandbox.encode(value))
 
     def _run(self, what: str, fn, *args, **kwargs):
-        args = [_localize(a) for a in args]
-        kwargs = {k: _localize(v) for k, v in kwargs.items()}
+        """Call the student's ``fn``; its exceptions become the test's verdict. Test inputs must be
+        copied by the caller (``_localize``) so the student cannot change the test's own arrays."""
         try:
             return fn(*args, **kwargs)
         except NotImplementedError as exc:
@@ -252,10 +252,11 @@ class LocalStudent:
         return self.ns[name]
 
     def call(self, name: str, *args, **kwargs):
-        return self._plain(self._run(f"{name}(...)", self._lookup(name), *args, **kwargs))
+        return self._plain(self._run(f"{name}(...)", self._lookup(name), *_localize(list(args)), **_localize(kwargs)))
 
     def new(self, name: str, *args, **kwargs):
-        return LocalObject(self, self._run(f"{name}(...)", self._lookup(name), *args, **kwargs), name)
+        obj = self._run(f"{name}(...)", self._lookup(name), *_localize(list(args)), **_localize(kwargs))
+        return LocalObject(self, obj, name)
 
 
 class LocalObject:
@@ -263,7 +264,8 @@ class LocalObject:
         self._s, self._obj, self._what = student, obj, what
 
     def call(self, method: str, *args, **kwargs):
-        return self._s._plain(self._s._run(f"{self._what}.{method}", getattr(self._obj, method), *args, **kwargs))
+        return self._s._plain(self._s._run(f"{self._what}.{method}", getattr(self._obj, method),
+                                           *_localize(list(args)), **_localize(kwargs)))
 
     def __call__(self, *args, **kwargs):
         return self.call("__call__", *args, **kwargs)
@@ -272,31 +274,15 @@ class LocalObject:
         return self._s._plain(getattr(self._obj, name))
 
     def set_params(self, params: dict):
-        import torch
-        named = dict(self._obj.named_parameters())
-        missing = [n for n in params if n not in named]
-        if missing:
-            raise StudentError(f"{self._what} has no parameter(s) {missing}; it has {sorted(named)}")
-        with torch.no_grad():
-            for n, v in params.items():
-                if tuple(named[n].shape) != tuple(v.shape):
-                    raise StudentError(f"parameter {n} has shape {tuple(named[n].shape)}, the test expects {tuple(v.shape)}")
-                named[n].copy_(torch.as_tensor(v, dtype=named[n].dtype))
+        self._s._run(f"{self._what} (setting its parameters)", sandbox.set_params, self._obj, _localize(params))
 
     def param_shapes(self) -> dict:
         return {n: list(p.shape) for n, p in self._obj.named_parameters()}
 
     def backward(self, *args, grad_output, method: str = "__call__", output_index: int | None = None, **kwargs):
-        import torch
-        args = [_localize(a) for a in args]
-        out = self._s._run(f"{self._what}.{method}", getattr(self._obj, method), *args, **kwargs)
-        picked = out[output_index] if output_index is not None else out
-        (picked * torch.as_tensor(grad_output, dtype=picked.dtype)).sum().backward()
-        params = dict(self._obj.named_parameters())
-        return self._s._plain({"output": out,
-                               "input_grads": [a.grad if isinstance(a, torch.Tensor) and a.requires_grad else None
-                                               for a in args],
-                               "param_grads": {n: p.grad for n, p in params.items() if p.grad is not None}})
+        return self._s._plain(self._s._run(
+            f"{self._what}.{method} (backward)", sandbox.backward_through, getattr(self._obj, method), self._obj,
+            _localize(list(args)), _localize(kwargs), _localize(grad_output), output_index))
 
 
 def _localize(value):

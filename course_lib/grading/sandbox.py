@@ -119,6 +119,41 @@ def encode_args(value):
     return encode(value)
 
 
+# ----------------------------------------------------------------------------- torch helpers
+# Used by the child and by ``runner.LocalObject`` (check() in the notebook) alike.
+
+def set_params(module, params: dict) -> None:
+    """Copy test-chosen values into the student's module's parameters, by name and shape."""
+    import torch
+    named = dict(module.named_parameters())
+    missing = [n for n in params if n not in named]
+    if missing:
+        raise AttributeError(f"your module has no parameter(s) {missing}; it has {sorted(named)}")
+    with torch.no_grad():
+        for n, value in params.items():
+            if tuple(named[n].shape) != tuple(value.shape):
+                raise ValueError(f"parameter {n} has shape {tuple(named[n].shape)}, the test expects {tuple(value.shape)}")
+            named[n].copy_(torch.as_tensor(value, dtype=named[n].dtype))
+
+
+def backward_through(fn, owner, args, kwargs, grad_output, output_index=None) -> dict:
+    """Run ``fn(*args)``, backpropagate sum(output * grad_output); return the output, the gradients
+    of the tensor arguments that require grad and those of ``owner``'s parameters (if a module)."""
+    import torch
+    out = fn(*args, **kwargs)
+    picked = out[output_index] if output_index is not None else out
+    if not isinstance(picked, torch.Tensor):
+        raise TypeError(f"expected a tensor output, got {type(picked).__name__}")
+    weight = torch.as_tensor(grad_output, dtype=picked.dtype)
+    if tuple(weight.shape) != tuple(picked.shape):
+        raise ValueError(f"output has shape {tuple(picked.shape)}, expected {tuple(weight.shape)}")
+    (picked * weight).sum().backward()
+    params = dict(owner.named_parameters()) if isinstance(owner, torch.nn.Module) else {}
+    return {"output": out,
+            "input_grads": [a.grad if isinstance(a, torch.Tensor) and a.requires_grad else None for a in args],
+            "param_grads": {n: p.grad for n, p in params.items() if p.grad is not None}}
+
+
 # ----------------------------------------------------------------------------- the child
 
 _SAFE_PRELOAD = {"numpy", "torch", "course_lib", "math", "random", "collections", "itertools", "functools",
@@ -255,41 +290,13 @@ class _Child:
         if op == "getattr":
             return getattr(obj, req["name"])
         if op == "set_params":
-            return self._set_params(obj, decode(req["params"]))
+            return set_params(obj, decode(req["params"]))
         if op == "param_shapes":
             return {n: list(p.shape) for n, p in obj.named_parameters()}
         if op == "backward":
-            return self._backward(obj, req, args, kwargs)
+            fn = getattr(obj, req.get("method") or "__call__") if req.get("handle") else obj
+            return backward_through(fn, obj, args, kwargs, decode(req["grad_output"]), req.get("output_index"))
         raise ValueError(f"unknown op {op!r}")
-
-    def _set_params(self, module, params: dict):
-        import torch
-        named = dict(module.named_parameters())
-        missing = [n for n in params if n not in named]
-        if missing:
-            raise AttributeError(f"your module has no parameter(s) {missing}; it has {sorted(named)}")
-        with torch.no_grad():
-            for n, value in params.items():
-                if tuple(named[n].shape) != tuple(value.shape):
-                    raise ValueError(f"parameter {n} has shape {tuple(named[n].shape)}, the test expects {tuple(value.shape)}")
-                named[n].copy_(torch.as_tensor(value, dtype=named[n].dtype))
-        return None
-
-    def _backward(self, obj, req, args, kwargs):
-        import torch
-        fn = getattr(obj, req.get("method") or "__call__") if req.get("handle") else obj
-        out = fn(*args, **kwargs)
-        picked = out[req["output_index"]] if req.get("output_index") is not None else out
-        if not isinstance(picked, torch.Tensor):
-            raise TypeError(f"expected a tensor output, got {type(picked).__name__}")
-        weight = torch.as_tensor(decode(req["grad_output"]), dtype=picked.dtype)
-        if tuple(weight.shape) != tuple(picked.shape):
-            raise ValueError(f"output has shape {tuple(picked.shape)}, expected {tuple(weight.shape)}")
-        (picked * weight).sum().backward()
-        params = dict(obj.named_parameters()) if isinstance(obj, torch.nn.Module) else {}
-        return {"output": out,
-                "input_grads": [a.grad if isinstance(a, torch.Tensor) and a.requires_grad else None for a in args],
-                "param_grads": {n: p.grad for n, p in params.items() if p.grad is not None}}
 
     def serve(self, req_file) -> None:
         for line in req_file:
