@@ -9,11 +9,16 @@ unigram distribution raised to 3/4:
     J = −log σ(u_oᵀ v_c) − Σ_{k=1}^{K} log σ(−u_kᵀ v_c)
 
 Frequent words ("the", ",") are randomly dropped before making pairs (subsampling, keep
-probability sqrt(t / f(w)) capped at 1), which speeds training and helps rare words.
+probability sqrt(t / f) + t / f capped at 1), which speeds training and helps rare words.
+
+The nn.Modules (autograd) are the readable models; ``train_sgns`` trains them the way word2vec
+does, with SGD and hand-written gradients that tests prove equal to those modules' gradients.
 """
 from __future__ import annotations
 
+import itertools
 import math
+import time
 from collections import Counter
 from typing import Sequence
 
@@ -43,25 +48,60 @@ def skipgram_pairs(tokens: Sequence[str], window: int) -> list[tuple[str, str]]:
     return pairs
 
 
-def pair_arrays(ids: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """All (centre, context) id pairs of a stream, vectorised: two int64 arrays of equal length."""
+def context_windows(sentence_of: np.ndarray, window: int, rng: np.random.Generator | None = None):
+    """Where each position's context words are: ``(positions (N, 2·window), valid (N, 2·window))``.
+
+    ``sentence_of[i]`` is the sentence of position i of the stream; a context never crosses a
+    sentence boundary. Columns are the offsets −window..−1, 1..window (left to right). With ``rng``,
+    each centre draws its own window size b uniformly from 1..window and only offsets |j| ≤ b are
+    valid: word2vec's *dynamic window*, which weights near words more and makes ~40% fewer pairs.
+    """
+    sentence_of = np.asarray(sentence_of)
+    if sentence_of.ndim != 1:
+        raise ValueError(f"sentence_of must be 1-D (one sentence index per position), got shape {sentence_of.shape}")
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+        raise ValueError(f"window must be a positive int, got {window!r}")
+    n = len(sentence_of)
+    offsets = np.array([o for o in range(-window, window + 1) if o != 0])
+    positions = np.arange(n)[:, None] + offsets[None, :]                          # (N, 2w)
+    inside = (positions >= 0) & (positions < n)
+    positions = np.where(inside, positions, 0)
+    valid = inside & (sentence_of[positions] == sentence_of[:, None])
+    if rng is not None:
+        size = rng.integers(1, window + 1, n)                                     # b for every centre
+        valid &= np.abs(offsets)[None, :] <= size[:, None]
+    return positions, valid
+
+
+def _stream(ids, sentence_of=None) -> tuple[np.ndarray, np.ndarray]:
     ids = np.asarray(ids, dtype=np.int64)
     if ids.ndim != 1:
         raise ValueError(f"ids must be a 1-D stream, got shape {ids.shape}")
-    centres, contexts = [], []
-    for offset in range(1, window + 1):
-        centres += [ids[:-offset], ids[offset:]]
-        contexts += [ids[offset:], ids[:-offset]]
-    return np.concatenate(centres), np.concatenate(contexts)
+    if sentence_of is None:
+        return ids, np.zeros(len(ids), dtype=np.int64)
+    sentence_of = np.asarray(sentence_of)
+    if sentence_of.shape != ids.shape:
+        raise ValueError(f"sentence_of needs one entry per id: shape {sentence_of.shape} vs ids {ids.shape}")
+    return ids, sentence_of
 
 
-def cbow_examples(ids: np.ndarray, window: int, pad_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """(contexts (N, 2·window) padded with ``pad_id`` at the edges, centres (N,)) for CBOW."""
-    ids = np.asarray(ids, dtype=np.int64)
-    padded = np.concatenate([np.full(window, pad_id), ids, np.full(window, pad_id)])
-    offsets = [o for o in range(-window, window + 1) if o != 0]
-    ctx = np.stack([padded[window + o: window + o + len(ids)] for o in offsets], axis=1)
-    return ctx, ids
+def pair_arrays(ids: np.ndarray, window: int, sentence_of=None, rng: np.random.Generator | None = None):
+    """The skip-gram pairs of a stream, vectorised: ``(centres (P,), contexts (P,))`` int64, in the
+    order of ``skipgram_pairs`` (centre by centre, contexts left to right). ``sentence_of`` and
+    ``rng``: see ``context_windows``."""
+    ids, sentence_of = _stream(ids, sentence_of)
+    positions, valid = context_windows(sentence_of, window, rng)
+    return np.repeat(ids, valid.sum(1)), ids[positions[valid]]
+
+
+def cbow_examples(ids: np.ndarray, window: int, pad_id: int, sentence_of=None,
+                  rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(contexts (N, 2·window) with pad_id where there is no context word, centres (N,))`` for CBOW;
+    centres without any context word are left out."""
+    ids, sentence_of = _stream(ids, sentence_of)
+    positions, valid = context_windows(sentence_of, window, rng)
+    has = valid.any(1)
+    return np.where(valid, ids[positions], pad_id)[has], ids[has]
 
 
 def noise_distribution(counts: np.ndarray, power: float = 0.75) -> np.ndarray:
@@ -74,12 +114,18 @@ def noise_distribution(counts: np.ndarray, power: float = 0.75) -> np.ndarray:
     return p / p.sum()
 
 
-def keep_probabilities(counts: np.ndarray, t: float = 1e-4) -> np.ndarray:
-    """Subsampling: keep each occurrence of w with probability min(1, sqrt(t / f(w)))."""
+def keep_probabilities(counts: np.ndarray, t: float = 1e-3) -> np.ndarray:
+    """Subsampling: keep each occurrence of w with probability min(1, sqrt(t / f(w)) + t / f(w)),
+    f(w) = count(w) / total: the formula of word2vec's code and gensim. (The paper writes
+    sqrt(t / f); the code's extra t / f keeps slightly more.) Words with f ≤ t are always kept."""
     counts = np.asarray(counts, dtype=np.float64)
-    f = counts / counts.sum()
+    if counts.ndim != 1 or (counts < 0).any() or counts.sum() == 0:
+        raise ValueError("counts must be a 1-D array of non-negative counts, not all zero")
+    if not t > 0:
+        raise ValueError(f"t must be > 0, got {t!r}")
     with np.errstate(divide="ignore"):
-        return np.minimum(1.0, np.sqrt(t / f))
+        ratio = t / (counts / counts.sum())
+        return np.minimum(1.0, np.sqrt(ratio) + ratio)
 
 
 def subsample(ids: np.ndarray, counts: np.ndarray, t: float, rng: np.random.Generator) -> np.ndarray:
@@ -164,47 +210,202 @@ def sgns_loss_and_grads(v_c: np.ndarray, u_o: np.ndarray, u_neg: np.ndarray):
     return float(loss), (s_pos - 1) * u_o + s_neg @ u_neg, (s_pos - 1) * v_c, s_neg[:, None] * v_c[None, :]
 
 
-# ----------------------------------------------------------------------------- training
+# ----------------------------------------------------------------------------- word2vec's own training
+#
+# word2vec (and gensim) train with plain SGD and hand-written gradients, one pair at a time, touching
+# only the rows of the two tables that a pair uses. Autograd plus Adam over whole tables, batch by
+# batch, ran ~10x slower and learned less per epoch (tests/benchmarks/bench_word2vec.py). So the
+# course does what word2vec does, on small batches of consecutive centre words, and proves each update
+# equal to an SGD step through autograd on the models above (tests/test_word2vec.py). One change
+# makes it fast in PyTorch: the pairs of one centre share their K noise words (Ji et al., 2016,
+# "Parallelizing Word2Vec in Shared and Distributed Memory"), so noise rows are gathered once per
+# centre, not once per pair. Each noise term is weighted by the centre's number of pairs, so the
+# expected loss is the same as with fresh noise for every pair.
 
-def train_sgns(ids: np.ndarray, vocab_size: int, counts: np.ndarray, *, dim: int = 64, window: int = 3,
-               negatives: int = 5, epochs: int = 1, batch_size: int = 4096, lr: float = 3e-3,
-               subsample_t: float | None = 1e-3, seed: int = 0, progress: bool = True, model=None,
-               cbow: bool = False):
-    """Train skip-gram (or CBOW) with negative sampling on a stream of ids. Returns (model, History).
+def _check_update_args(V: torch.Tensor, U: torch.Tensor, lr: float) -> None:
+    if not (isinstance(V, torch.Tensor) and isinstance(U, torch.Tensor) and V.ndim == 2 and V.shape == U.shape):
+        raise ValueError("V and U must be two (vocab, dim) tensors of the same shape")
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr!r}")
 
-    Dense Adam on mini-batches of pairs: measured faster than sparse updates at this vocabulary
-    size (../shared/notes/performance-anchors.md), and a good fit to the course's one training loop.
+
+def _add_rows(table: torch.Tensor, rows: torch.Tensor, values: torch.Tensor) -> None:
+    """table[rows[i]] += values[i] for every i, repeated rows included. (scatter_add_ measured 4-5x
+    faster than index_add_ on CPU for these sizes.)"""
+    table.scatter_add_(0, rows.unsqueeze(1).expand(-1, table.shape[1]), values)
+
+
+@torch.no_grad()
+def sgns_update(V: torch.Tensor, U: torch.Tensor, centres: torch.Tensor, pairs_per_centre: torch.Tensor,
+                contexts: torch.Tensor, negatives: torch.Tensor, lr: float) -> float:
+    """One SGD step of skip-gram with negative sampling, in place, with hand-written gradients.
+
+    centres (C,): centre word ids; pairs_per_centre (C,): m_c, how many pairs each centre has;
+    contexts (P,): the context ids of all pairs, centre by centre (P = Σ m_c); negatives (C, K): the
+    noise words each centre shares among its pairs. The loss is the *sum* over pairs of
+    −log σ(u_oᵀv_c) − Σ_k log σ(−u_kᵀv_c), so ``lr`` is a per-pair step like word2vec's alpha.
+    Returns the mean loss per pair (before the step).
     """
-    from .device import seed_everything
-    from .train import train
+    _check_update_args(V, U, lr)
+    C, K = negatives.shape
+    if centres.shape != (C,) or pairs_per_centre.shape != (C,) or contexts.shape != (int(pairs_per_centre.sum()),):
+        raise ValueError(f"expected centres ({C},), pairs_per_centre ({C},) and contexts (sum of pairs_per_centre,); got "
+                         f"{tuple(centres.shape)}, {tuple(pairs_per_centre.shape)}, {tuple(contexts.shape)}")
+    owner = torch.repeat_interleave(torch.arange(C, device=V.device), pairs_per_centre)   # (P,): centre of each pair
+    v = V.index_select(0, centres)                                                # (C, D): v_c
+    u_o = U.index_select(0, contexts)                                             # (P, D): u_o
+    v_p = v.index_select(0, owner)                                                # (P, D): v_c of each pair
+    u_k = U.index_select(0, negatives.reshape(-1)).view(C, K, -1)                 # (C, K, D): shared noise
+    pos = (u_o * v_p).sum(1)                                                      # (P,): u_oᵀ v_c
+    neg = (u_k * v.unsqueeze(1)).sum(2)                                           # (C, K): u_kᵀ v_c
+    m = pairs_per_centre.to(V.dtype).unsqueeze(1)                                 # (C, 1)
+    loss = -(F.logsigmoid(pos).sum() + (m * F.logsigmoid(-neg)).sum()) / len(contexts)
+    # −lr × ∂J/∂score: σ − 1 for the true pair, σ (m times) for a shared noise word
+    step_pos = (torch.sigmoid(pos) - 1).mul_(-lr).unsqueeze(1)                    # (P, 1)
+    step_neg = torch.sigmoid(neg).mul_(m).mul_(-lr).unsqueeze(2)                  # (C, K, 1)
+    step_v = (step_neg * u_k).sum(1)                                              # (C, D), then + the pairs':
+    _add_rows(step_v, owner, step_pos * u_o)
+    _add_rows(U, contexts, step_pos * v_p)
+    _add_rows(U, negatives.reshape(-1), (step_neg * v.unsqueeze(1)).reshape(C * K, -1))
+    _add_rows(V, centres, step_v)
+    return float(loss)
 
+
+@torch.no_grad()
+def cbow_update(V: torch.Tensor, U: torch.Tensor, contexts: torch.Tensor, centres: torch.Tensor,
+                negatives: torch.Tensor, lr: float, pad_id: int = 0) -> float:
+    """One SGD step of CBOW with negative sampling, in place, with hand-written gradients.
+
+    contexts (C, W): context ids, ``pad_id`` where a slot is empty; centres (C,); negatives (C, K).
+    v̄ = mean of the context vectors; the loss is the sum over examples of
+    −log σ(u_cᵀv̄) − Σ_k log σ(−u_kᵀv̄), and each context vector gets ∂J/∂v̄ / (its number of
+    contexts), the exact gradient of the mean. Returns the mean loss per example (before the step).
+    """
+    _check_update_args(V, U, lr)
+    C, K = negatives.shape
+    if contexts.ndim != 2 or contexts.shape[0] != C or centres.shape != (C,):
+        raise ValueError(f"expected contexts (C, W), centres (C,) and negatives (C, K) with one C; got "
+                         f"{tuple(contexts.shape)}, {tuple(centres.shape)}, {tuple(negatives.shape)}")
+    W, D = contexts.shape[1], V.shape[1]
+    mask = (contexts != pad_id).to(V.dtype)                                       # (C, W)
+    share = (mask / mask.sum(1, keepdim=True).clamp(min=1)).unsqueeze(2)          # (C, W, 1): 1/count
+    vbar = (V.index_select(0, contexts.reshape(-1)).view(C, W, D) * share).sum(1)  # (C, D): v̄
+    u_c = U.index_select(0, centres)                                              # (C, D)
+    u_k = U.index_select(0, negatives.reshape(-1)).view(C, K, D)                  # (C, K, D)
+    pos = (u_c * vbar).sum(1)                                                     # (C,)
+    neg = (u_k * vbar.unsqueeze(1)).sum(2)                                        # (C, K)
+    loss = -(F.logsigmoid(pos).sum() + F.logsigmoid(-neg).sum()) / C
+    step_pos = (torch.sigmoid(pos) - 1).mul_(-lr).unsqueeze(1)                    # (C, 1): −lr ∂J/∂(u_cᵀv̄)
+    step_neg = torch.sigmoid(neg).mul_(-lr).unsqueeze(2)                          # (C, K, 1)
+    step_vbar = step_pos * u_c + (step_neg * u_k).sum(1)                          # (C, D): −lr ∂J/∂v̄
+    _add_rows(U, centres, step_pos * vbar)
+    _add_rows(U, negatives.reshape(-1), (step_neg * vbar.unsqueeze(1)).reshape(C * K, D))
+    _add_rows(V, contexts.reshape(-1), (share * step_vbar.unsqueeze(1)).reshape(C * W, D))
+    return float(loss)
+
+
+def sentences_to_stream(sentences) -> tuple[np.ndarray, np.ndarray]:
+    """A list of sentences (sequences of ids) -> (ids (N,), sentence_of (N,)); a 1-D array is one sentence."""
+    if isinstance(sentences, (np.ndarray, torch.Tensor)) and np.ndim(sentences) == 1:
+        return _stream(np.asarray(sentences))
+    if isinstance(sentences, (str, bytes)) or not hasattr(sentences, "__len__"):
+        raise TypeError("sentences must be a list of id sequences or a 1-D id array")
+    lengths = np.array([len(s) for s in sentences], dtype=np.int64)
+    if not lengths.sum():
+        raise ValueError("no words to train on")
+    ids = np.fromiter(itertools.chain.from_iterable(sentences), dtype=np.int64, count=int(lengths.sum()))
+    return ids, np.repeat(np.arange(len(lengths)), lengths)
+
+
+def train_sgns(sentences, vocab_size: int, counts: np.ndarray, *, dim: int = 100, window: int = 5,
+               negatives: int = 5, epochs: int = 1, lr: float | None = None, batch_size: int = 1024,
+               subsample_t: float | None = 1e-3, seed: int = 0, cbow: bool = False, progress: bool = True,
+               model: nn.Module | None = None):
+    """Train skip-gram (or CBOW) with negative sampling as word2vec does. Returns (model, History).
+
+    sentences: a list of id sequences (windows stay inside a sentence) or one 1-D id stream. Drop
+        rare words (``<unk>``) before, as word2vec does. counts (vocab,): word counts for the noise
+        distribution and subsampling.
+    Each epoch subsamples the text, draws dynamic windows and walks through it in order, ``batch_size``
+    centre words per SGD step; lr decays linearly to lr·1e-4 over all epochs (word2vec's schedule; the
+    default lr is 0.025 for skip-gram, 0.05 for CBOW, word2vec's defaults). History has one loss per step
+    (mean loss per pair, or per CBOW example) and ``pairs``, the number of pairs (examples) trained on.
+
+    A batch sums the updates of its pairs, so a frequent word gets many at once: too large a batch
+    overshoots and diverges (4096 did on Tiny Shakespeare; 1024 trained stably for 20 epochs).
+    Training stops with a message in ``history.stopped_by`` if the loss stops being finite.
+    The tables stay on the model's device (CPU by default: these small gathers gain nothing on a GPU).
+    """
+    from tqdm.auto import tqdm
+    from .device import seed_everything
+    from .train import History
+
+    for name, v in (("dim", dim), ("window", window), ("negatives", negatives), ("epochs", epochs),
+                    ("batch_size", batch_size)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be a positive int, got {v!r}")
+    ids, sentence_of = sentences_to_stream(sentences)
+    counts = np.asarray(counts, dtype=np.float64)
+    if counts.shape != (vocab_size,):
+        raise ValueError(f"counts must have one entry per vocabulary id: shape ({vocab_size},), got {counts.shape}")
+    if ids.min() < 0 or ids.max() >= vocab_size:
+        raise ValueError(f"ids must lie in 0..{vocab_size - 1}")
+    lr = (0.05 if cbow else 0.025) if lr is None else lr
     seed_everything(seed)
     rng = np.random.default_rng(seed)
-    noise = torch.tensor(noise_distribution(counts), dtype=torch.float)
+    gen = torch.Generator().manual_seed(seed)
     if model is None:
         model = CBOW(vocab_size, dim) if cbow else SkipGramNegSampling(vocab_size, dim)
-    stream = subsample(ids, counts, subsample_t, rng) if subsample_t else np.asarray(ids)
-    if cbow:
-        ctx, centres = cbow_examples(stream, window, pad_id=0)
-        first, second = torch.from_numpy(ctx), torch.from_numpy(centres)
-    else:
-        c, o = pair_arrays(stream, window)
-        first, second = torch.from_numpy(c), torch.from_numpy(o)
-    n = len(second)
-    gen = torch.Generator().manual_seed(seed)
-    steps_per_epoch = math.ceil(n / batch_size)
-
-    def batches():
-        for _ in range(epochs):
-            order = torch.randperm(n, generator=gen)
-            for start in range(0, n, batch_size):
-                idx = order[start:start + batch_size]
-                neg = torch.multinomial(noise, len(idx) * negatives, replacement=True, generator=gen)
-                yield first[idx], second[idx], neg.view(len(idx), negatives)
-
-    history = train(model, batches(), steps=steps_per_epoch * epochs, lr=lr, device="cpu", progress=progress,
-                    desc="CBOW" if cbow else "skip-gram")
-    history.pairs = n * epochs
+    if not isinstance(model, CBOW if cbow else _TwoTables):
+        raise TypeError(f"model must be a {'CBOW' if cbow else 'SkipGramNegSampling'}, got {type(model).__name__}")
+    V, U = model.V.weight.data, model.U.weight.data
+    device = V.device
+    if V.shape[0] != vocab_size:
+        raise ValueError(f"the model has {V.shape[0]} words, the vocabulary {vocab_size}")
+    noise_cdf = torch.from_numpy(np.cumsum(noise_distribution(counts)))
+    keep = keep_probabilities(counts, subsample_t) if subsample_t else None
+    # for the progress bar: subsampling keeps about the same number of words each epoch
+    expected = float(keep[ids].sum()) if keep is not None else float(len(ids))
+    total_steps = max(1, epochs * math.ceil(expected / batch_size))
+    history, start, step = History(), time.perf_counter(), 0
+    history.pairs = 0                                     # pairs (skip-gram) or examples (CBOW) trained on
+    bar = tqdm(total=total_steps, desc="CBOW" if cbow else "skip-gram", disable=not progress, leave=False)
+    try:
+        for epoch in range(epochs):
+            kept = rng.random(len(ids)) < keep[ids] if keep is not None else np.ones(len(ids), bool)
+            stream, sent = ids[kept], sentence_of[kept]
+            positions, valid = context_windows(sent, window, rng)
+            has = valid.any(1)                                                   # centres with a context left
+            n_centres = int(has.sum())
+            noise = torch.searchsorted(noise_cdf, torch.rand(n_centres * negatives, generator=gen, dtype=torch.float64))
+            noise = noise.clamp_(max=vocab_size - 1).view(n_centres, negatives).to(device)
+            centres = torch.from_numpy(stream[has]).to(device)
+            if cbow:
+                ctx = torch.from_numpy(np.where(valid, stream[positions], model.pad_id)[has]).to(device)
+            else:
+                m = valid[has].sum(1)
+                first = np.concatenate([[0], np.cumsum(m)])                       # index of each centre's first pair
+                ctx = torch.from_numpy(stream[positions[has][valid[has]]]).to(device)
+                m = torch.from_numpy(m).to(device)
+            for s in range(0, n_centres, batch_size):
+                e = min(s + batch_size, n_centres)
+                step_lr = lr * max(1e-4, 1 - (epoch + s / n_centres) / epochs)   # linear decay over the text
+                if cbow:
+                    loss = cbow_update(V, U, ctx[s:e], centres[s:e], noise[s:e], step_lr, model.pad_id)
+                else:
+                    loss = sgns_update(V, U, centres[s:e], m[s:e], ctx[first[s]:first[e]], noise[s:e], step_lr)
+                step += 1
+                history.pairs += (e - s) if cbow else int(first[e] - first[s])
+                history.step.append(step)
+                history.loss.append(loss)
+                history.seconds.append(time.perf_counter() - start)
+                bar.update(1)
+                if not math.isfinite(loss):
+                    history.stopped_by = f"loss became {loss} at step {step}: try a smaller lr or batch_size"
+                    return model, history
+    finally:
+        bar.close()
+    history.stopped_by = f"{epochs} epoch{'' if epochs == 1 else 's'}"
     return model, history
 
 

@@ -20,13 +20,6 @@ def test_lecture_pairs():
     assert len(pairs) == 2 * 2 + 2 * 3 + 5 * 4      # ends see 2 neighbours, next-to-ends 3, the middle 5 see 4
 
 
-def test_pair_arrays_match_the_list():
-    ids = np.array([4, 5, 6, 7, 8])
-    c, o = w2v.pair_arrays(ids, 2)
-    assert sorted(zip(c.tolist(), o.tolist())) == sorted(
-        (a, b) for a, b in w2v.skipgram_pairs(ids.tolist(), 2))
-
-
 # fixed tiny weights: vocabulary of 3, dimension 2
 V = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
 U = torch.tensor([[0.5, -0.5], [1.0, 0.0], [0.0, 2.0]])
@@ -89,46 +82,101 @@ def test_cbow_is_the_average_and_ignores_padding():
 def test_noise_and_subsampling():
     p = w2v.noise_distribution(np.array([1.0, 16.0, 0.0]))
     assert p.sum() == pytest.approx(1) and p[1] / p[0] == pytest.approx(16 ** 0.75) and p[2] == 0
-    keep = w2v.keep_probabilities(np.array([1.0, 1e6]), t=1e-4)
-    assert keep[0] == 1.0 and keep[1] < 0.02
+    keep = w2v.keep_probabilities(np.array([1.0, 1e6 - 1]), t=1e-4)
+    assert keep[0] == 1.0 and keep[1] == pytest.approx(math.sqrt(1e-4) + 1e-4)     # word2vec's code: sqrt(t/f) + t/f
     ids = np.array([1] * 1000 + [0] * 10)
-    out = w2v.subsample(ids, np.array([10.0, 1000.0]), 0.02, np.random.default_rng(0))   # keep ~14% of id 1
-    assert (out == 0).sum() == 10 and (out == 1).sum() < 300
+    out = w2v.subsample(ids, np.array([10.0, 1000.0]), 0.02, np.random.default_rng(0))   # keep ~16% of id 1
+    assert (out == 0).sum() == 10 and 100 < (out == 1).sum() < 250
     with pytest.raises(ValueError):
         w2v.noise_distribution(np.zeros(3))
 
 
-def test_evaluation_helpers_on_planted_embeddings():
-    words = ["man", "woman", "king", "queen", "apple"]
-    vocab = Vocab(words)
-    E = np.zeros((len(vocab), 3))
-    for w, vec in zip(words, ([1, 0, 0], [1, 1, 0], [1, 0, 1], [1, 1, 1], [0, 0, -1])):
-        E[vocab.stoi[w]] = vec
-    acc, covered, total = w2v.analogy_accuracy(E, vocab, [("x", "man", "woman", "king", "queen"),
-                                                          ("x", "man", "woman", "king", "zebra")])
-    assert (acc, covered, total) == (1.0, 1, 2)
-    assert [w for w, _ in w2v.neighbours(E, vocab, "king", 2)][0] in ("queen", "man")
-    rho, n, _ = w2v.similarity_correlation(E, vocab, [("man", "woman", 8.0), ("king", "queen", 9.0),
-                                                      ("man", "apple", 1.0), ("zebra", "man", 3.0)])
-    assert n == 3 and rho == pytest.approx(w2v.spearman(
-        [np.dot(w2v.normalise(E)[vocab.stoi[a]], w2v.normalise(E)[vocab.stoi[b]]) for a, b in
-         (("man", "woman"), ("king", "queen"), ("man", "apple"))], [8, 9, 1]))
-    assert w2v.spearman([1, 2, 3], [10, 20, 30]) == pytest.approx(1.0)
-    assert w2v.pca_2d(np.random.default_rng(0).normal(size=(10, 5))).shape == (10, 2)
+def test_context_windows_respect_sentences_and_draw_dynamic_sizes():
+    sentence_of = np.array([0, 0, 0, 1, 1, 1, 1, 1, 1, 1])
+    positions, valid = w2v.context_windows(sentence_of, 2)
+    assert positions.shape == valid.shape == (10, 4)
+    assert valid[2].tolist() == [True, True, False, False]          # position 2 ends sentence 0
+    assert valid[3].tolist() == [False, False, True, True]          # position 3 starts sentence 1
+    assert all(sentence_of[positions[i][valid[i]]].tolist() == [sentence_of[i]] * valid[i].sum() for i in range(10))
+    # the dynamic window: every centre keeps offsets |j| <= b with b uniform on 1..window
+    n, window = 20000, 5
+    positions, valid = w2v.context_windows(np.zeros(n, int), window, np.random.default_rng(0))
+    inner = valid[window:-window]
+    b = inner[:, window:].sum(1)                                    # right-hand offsets kept = b
+    assert (inner[:, :window].sum(1) == b).all() and (inner[:, :window][:, ::-1] == inner[:, window:]).all()
+    assert set(np.unique(b)) == set(range(1, window + 1)) and abs(b.mean() - 3) < 0.05
+    # pair_arrays with a fixed window is exactly the lecture's list, in its order
+    c, o = w2v.pair_arrays(np.arange(4, 13), 2)
+    assert list(zip(c.tolist(), o.tolist())) == w2v.skipgram_pairs(list(range(4, 13)), 2)
+    ctx, centres = w2v.cbow_examples(np.array([4, 5, 6]), 1, pad_id=0, sentence_of=np.array([0, 0, 1]))
+    assert ctx.tolist() == [[0, 5], [4, 0]] and centres.tolist() == [4, 5]   # 6 is alone in its sentence
 
 
-def test_training_reduces_the_loss_and_is_seeded():
+def _tables(vocab=7, dim=5, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(vocab, dim, generator=g, dtype=torch.float64), torch.randn(vocab, dim, generator=g,
+                                                                                   dtype=torch.float64)
+
+
+def test_sgns_update_is_an_sgd_step_on_the_models_loss():
+    """The hand-written update equals SGD through autograd on SkipGramNegSampling's loss (summed over
+    pairs), with each centre's shared noise words given to every one of its pairs."""
+    V0, U0 = _tables()
+    centres = torch.tensor([1, 3, 1])                 # a repeated centre and repeated words everywhere
+    m = torch.tensor([2, 1, 3])
+    contexts = torch.tensor([2, 4, 1, 5, 2, 1])
+    negatives = torch.tensor([[6, 2], [1, 1], [0, 3]])
+    V, U = V0.clone(), U0.clone()
+    loss = w2v.sgns_update(V, U, centres, m, contexts, negatives, lr=0.1)
+
+    model = w2v.SkipGramNegSampling(7, 5).double()
+    with torch.no_grad():
+        model.V.weight.copy_(V0)
+        model.U.weight.copy_(U0)
+    owner = torch.repeat_interleave(torch.arange(3), m)
+    _, mean_loss = model(centres[owner], contexts, negatives[owner])
+    assert loss == pytest.approx(mean_loss.item(), rel=1e-12)
+    (mean_loss * len(contexts)).backward()           # the summed loss: lr is a per-pair step
+    assert torch.allclose(V, V0 - 0.1 * model.V.weight.grad, atol=1e-12)
+    assert torch.allclose(U, U0 - 0.1 * model.U.weight.grad, atol=1e-12)
+
+
+def test_cbow_update_is_an_sgd_step_on_the_models_loss():
+    V0, U0 = _tables()
+    contexts = torch.tensor([[0, 2, 3, 0], [4, 4, 5, 6], [1, 0, 0, 0]])   # 0 = padding
+    centres = torch.tensor([3, 2, 3])
+    negatives = torch.tensor([[5, 1], [3, 3], [2, 6]])
+    V, U = V0.clone(), U0.clone()
+    loss = w2v.cbow_update(V, U, contexts, centres, negatives, lr=0.1, pad_id=0)
+    model = w2v.CBOW(7, 5, pad_id=0).double()
+    with torch.no_grad():
+        model.V.weight.copy_(V0)
+        model.U.weight.copy_(U0)
+    _, mean_loss = model(contexts, centres, negatives)
+    assert loss == pytest.approx(mean_loss.item(), rel=1e-12)
+    (mean_loss * 3).backward()
+    assert torch.allclose(V, V0 - 0.1 * model.V.weight.grad, atol=1e-12)
+    assert torch.allclose(U, U0 - 0.1 * model.U.weight.grad, atol=1e-12)
+    assert torch.equal(V[0], V0[0])                  # the padding row is never touched
+
+
+def test_training_reduces_the_loss_is_seeded_and_stops_on_divergence():
     rng = np.random.default_rng(0)
-    ids = np.concatenate([[4, 5, 6, 7] * 200, rng.integers(4, 12, 400)])
-    counts = np.bincount(ids, minlength=12).astype(float)
-    m1, h1 = w2v.train_sgns(ids, 12, counts, dim=8, window=2, batch_size=256, lr=0.02, epochs=3,
-                            subsample_t=None, progress=False)
-    m2, h2 = w2v.train_sgns(ids, 12, counts, dim=8, window=2, batch_size=256, lr=0.02, epochs=3,
-                            subsample_t=None, progress=False)
-    assert h1.loss == h2.loss and np.mean(h1.loss[-3:]) < h1.loss[0]
-    _, hc = w2v.train_sgns(ids, 12, counts, dim=8, window=2, batch_size=256, lr=0.02, epochs=3,
-                           subsample_t=None, progress=False, cbow=True)
-    assert np.mean(hc.loss[-3:]) < hc.loss[0]
+    sentences = [[4, 5, 6, 7]] * 200 + [rng.integers(4, 12, 8).tolist() for _ in range(50)]
+    counts = np.bincount(np.concatenate(sentences), minlength=12).astype(float)
+    kw = dict(dim=8, window=2, batch_size=64, epochs=3, subsample_t=None, progress=False)
+    m1, h1 = w2v.train_sgns(sentences, 12, counts, **kw)
+    m2, h2 = w2v.train_sgns(sentences, 12, counts, **kw)
+    assert h1.loss == h2.loss and torch.equal(m1.V.weight, m2.V.weight)
+    assert np.mean(h1.loss[-3:]) < 0.8 * h1.loss[0] and h1.stopped_by == "3 epochs"
+    ids, sentence_of = w2v.sentences_to_stream(sentences)
+    fewest, most = (len(w2v.pair_arrays(ids, w, sentence_of)[0]) for w in (1, 2))
+    assert 3 * fewest < h1.pairs < 3 * most                     # dynamic windows: between window 1 and 2
+    _, hc = w2v.train_sgns(sentences, 12, counts, **kw, cbow=True)
+    assert np.mean(hc.loss[-3:]) < 0.8 * hc.loss[0]
+    _, hbad = w2v.train_sgns(sentences, 12, counts, dim=8, window=2, batch_size=4096, epochs=20, lr=1e4,
+                             subsample_t=None, progress=False)
+    assert "loss became" in hbad.stopped_by
 
 
 def test_bad_input():
@@ -140,3 +188,18 @@ def test_bad_input():
         w2v.pair_arrays(np.zeros((2, 2)), 1)
     with pytest.raises(KeyError, match="not in the vocabulary"):
         w2v.neighbours(np.zeros((5, 2)), Vocab(["a"]), "zebra")
+    V, U = _tables()
+    with pytest.raises(ValueError, match="contexts"):
+        w2v.sgns_update(V, U, torch.tensor([1]), torch.tensor([2]), torch.tensor([3]), torch.tensor([[4]]), 0.1)
+    with pytest.raises(ValueError, match="same shape"):
+        w2v.sgns_update(V, U[:3], torch.tensor([1]), torch.tensor([1]), torch.tensor([3]), torch.tensor([[4]]), 0.1)
+    with pytest.raises(ValueError, match="lr"):
+        w2v.cbow_update(V, U, torch.tensor([[1, 2]]), torch.tensor([3]), torch.tensor([[4]]), 0.0)
+    with pytest.raises(TypeError, match="sentences"):
+        w2v.train_sgns("to be or not", 5, np.ones(5), progress=False)
+    with pytest.raises(ValueError, match="counts"):
+        w2v.train_sgns([[4, 5, 6]], 7, np.ones(5), progress=False)
+    with pytest.raises(ValueError, match="ids must lie"):
+        w2v.train_sgns([[4, 5, 9]], 7, np.ones(7), progress=False)
+    with pytest.raises(ValueError, match="sentence"):
+        w2v.context_windows(np.zeros((2, 2)), 2)
