@@ -85,13 +85,21 @@ def _stream(ids, sentence_of=None) -> tuple[np.ndarray, np.ndarray]:
     return ids, sentence_of
 
 
-def pair_arrays(ids: np.ndarray, window: int, sentence_of=None, rng: np.random.Generator | None = None):
-    """The skip-gram pairs of a stream, vectorised: ``(centres (P,), contexts (P,))`` int64, in the
-    order of ``skipgram_pairs`` (centre by centre, contexts left to right). ``sentence_of`` and
-    ``rng``: see ``context_windows``."""
+def centre_groups(ids: np.ndarray, window: int, sentence_of=None, rng: np.random.Generator | None = None):
+    """The skip-gram pairs of a stream grouped by centre, the layout ``sgns_update`` takes:
+    ``(centres (C,), pairs_per_centre (C,), contexts (P,))``, contexts centre by centre and left to
+    right; centres without any context word are left out. ``sentence_of``, ``rng``: see ``context_windows``."""
     ids, sentence_of = _stream(ids, sentence_of)
     positions, valid = context_windows(sentence_of, window, rng)
-    return np.repeat(ids, valid.sum(1)), ids[positions[valid]]
+    has = valid.any(1)
+    return ids[has], valid[has].sum(1), ids[positions[valid]]
+
+
+def pair_arrays(ids: np.ndarray, window: int, sentence_of=None, rng: np.random.Generator | None = None):
+    """The skip-gram pairs of a stream, vectorised: ``(centres (P,), contexts (P,))`` int64, in the
+    order of ``skipgram_pairs`` (centre by centre, contexts left to right)."""
+    centres, pairs_per_centre, contexts = centre_groups(ids, window, sentence_of, rng)
+    return np.repeat(centres, pairs_per_centre), contexts
 
 
 def cbow_examples(ids: np.ndarray, window: int, pad_id: int, sentence_of=None,
@@ -373,20 +381,16 @@ def train_sgns(sentences, vocab_size: int, counts: np.ndarray, *, dim: int = 100
     try:
         for epoch in range(epochs):
             kept = rng.random(len(ids)) < keep[ids] if keep is not None else np.ones(len(ids), bool)
-            stream, sent = ids[kept], sentence_of[kept]
-            positions, valid = context_windows(sent, window, rng)
-            has = valid.any(1)                                                   # centres with a context left
-            n_centres = int(has.sum())
+            if cbow:
+                ctx, centres = cbow_examples(ids[kept], window, model.pad_id, sentence_of[kept], rng)
+            else:
+                centres, m, ctx = centre_groups(ids[kept], window, sentence_of[kept], rng)
+                first = np.concatenate([[0], np.cumsum(m)])                       # index of each centre's first pair
+                m = torch.from_numpy(m).to(device)
+            centres, ctx = torch.from_numpy(centres).to(device), torch.from_numpy(ctx).to(device)
+            n_centres = len(centres)
             noise = torch.searchsorted(noise_cdf, torch.rand(n_centres * negatives, generator=gen, dtype=torch.float64))
             noise = noise.clamp_(max=vocab_size - 1).view(n_centres, negatives).to(device)
-            centres = torch.from_numpy(stream[has]).to(device)
-            if cbow:
-                ctx = torch.from_numpy(np.where(valid, stream[positions], model.pad_id)[has]).to(device)
-            else:
-                m = valid[has].sum(1)
-                first = np.concatenate([[0], np.cumsum(m)])                       # index of each centre's first pair
-                ctx = torch.from_numpy(stream[positions[has][valid[has]]]).to(device)
-                m = torch.from_numpy(m).to(device)
             for s in range(0, n_centres, batch_size):
                 e = min(s + batch_size, n_centres)
                 step_lr = lr * max(1e-4, 1 - (epoch + s / n_centres) / epochs)   # linear decay over the text

@@ -25,8 +25,9 @@ V = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
 U = torch.tensor([[0.5, -0.5], [1.0, 0.0], [0.0, 2.0]])
 
 
-def _model(cls, **kw):
-    m = cls(3, 2, **kw)
+def _model(cls, V=V, U=U, **kw):
+    """A model of class ``cls`` whose tables are copies of V and U (in their dtype)."""
+    m = cls(*V.shape, **kw).to(V.dtype)
     with torch.no_grad():
         m.V.weight.copy_(V)
         m.U.weight.copy_(U)
@@ -129,10 +130,7 @@ def test_sgns_update_is_an_sgd_step_on_the_models_loss():
     V, U = V0.clone(), U0.clone()
     loss = w2v.sgns_update(V, U, centres, m, contexts, negatives, lr=0.1)
 
-    model = w2v.SkipGramNegSampling(7, 5).double()
-    with torch.no_grad():
-        model.V.weight.copy_(V0)
-        model.U.weight.copy_(U0)
+    model = _model(w2v.SkipGramNegSampling, V0, U0)
     owner = torch.repeat_interleave(torch.arange(3), m)
     _, mean_loss = model(centres[owner], contexts, negatives[owner])
     assert loss == pytest.approx(mean_loss.item(), rel=1e-12)
@@ -148,10 +146,7 @@ def test_cbow_update_is_an_sgd_step_on_the_models_loss():
     negatives = torch.tensor([[5, 1], [3, 3], [2, 6]])
     V, U = V0.clone(), U0.clone()
     loss = w2v.cbow_update(V, U, contexts, centres, negatives, lr=0.1, pad_id=0)
-    model = w2v.CBOW(7, 5, pad_id=0).double()
-    with torch.no_grad():
-        model.V.weight.copy_(V0)
-        model.U.weight.copy_(U0)
+    model = _model(w2v.CBOW, V0, U0, pad_id=0)
     _, mean_loss = model(contexts, centres, negatives)
     assert loss == pytest.approx(mean_loss.item(), rel=1e-12)
     (mean_loss * 3).backward()
