@@ -244,3 +244,14 @@ def test_course_grade_refuses_and_names_the_missing_feature(monkeypatch, tmp_pat
     assert not (tmp_path / "a" / "grades.csv").exists()
     assert cli.main(["grade", "00_welcome", sub, "--out", str(tmp_path / "b"), "--quiet", "--no-isolation"]) == 0
     assert "not isolated" in (tmp_path / "b" / "grades.csv").read_text()
+
+
+@needs_isolation
+def test_torch_optim_works_in_the_child():
+    """torch.optim imports torch._dynamo lazily, which sets environment variables (os.putenv): harmless in
+    the child's own process, so the audit hook allows it and training exercises can use optimisers."""
+    losses = run("import torch\ndef attack():\n    torch.manual_seed(0)\n    w = torch.nn.Parameter(torch.ones(3))\n"
+                 "    opt = torch.optim.Adam([w], lr=0.1)\n    out = []\n    for _ in range(5):\n"
+                 "        opt.zero_grad()\n        loss = (w ** 2).sum()\n        loss.backward()\n        opt.step()\n"
+                 "        out.append(float(loss))\n    return out", preload=("numpy", "torch"), hook=True)
+    assert losses[-1] < losses[0]

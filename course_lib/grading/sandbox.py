@@ -170,7 +170,7 @@ _BLOCKED_EVENTS = frozenset({
     "ctypes.cdata/buffer", "ctypes.string_at", "ctypes.wstring_at", "ctypes.addressof",
     "ctypes.get_errno", "ctypes.set_errno", "ctypes.seh_exception", "ctypes.PyObj_FromPtr",
     "gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys.setprofile", "sys.settrace",
-    "os.chroot", "os.setxattr", "os.removexattr", "_posixsubprocess.fork_exec", "os.putenv",
+    "os.chroot", "os.setxattr", "os.removexattr", "_posixsubprocess.fork_exec",
     "sys.remote_exec", "cpython.PyInterpreterState_New",
 })
 _PATH_EVENTS = {"os.remove": 0, "os.rename": 0, "os.rmdir": 0, "os.mkdir": 0, "os.chmod": 0,
