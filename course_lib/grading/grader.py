@@ -263,8 +263,9 @@ class Integrity:
 
 def grade_batch(assignment_name: str, submissions: list[str | Path], out_dir: str | Path, *, jobs: int = 1,
                 timeout: float = 10.0, progress=None, isolated: bool = True) -> list[SubmissionResult]:
-    """Grade every submission into ``out_dir``: grades.csv, feedback/<student>.md, and a cache
-    so that unchanged submissions are not graded again. Every input file gets a row.
+    """Grade every submission into ``out_dir``: grades.csv, feedback/<student>.md, results.json (every
+    test's result, for ``course-grade report``) and a cache so that unchanged submissions are not
+    graded again. Every input file gets a row.
 
     Students' code runs isolated by the kernel (``isolation``); without it this refuses
     (``IsolationUnavailable``) unless ``isolated=False``. The grader's own files and the tests are
@@ -312,6 +313,7 @@ def grade_batch(assignment_name: str, submissions: list[str | Path], out_dir: st
         _atomic_write(out / "ALARM.txt", str(exc) + "\n")
         raise
     _atomic_write(out / "grades.csv", grades_csv(results, assignment))
+    _atomic_write(out / "results.json", json.dumps([asdict(r) for r in results], indent=1))  # for `report`
     return results
 
 
