@@ -59,3 +59,21 @@ def test_describe_environment_keys():
     env = describe_environment()
     assert {"torch", "device", "data cache"} <= set(env)
     assert env["torch"] == "2.13.0"
+
+
+def test_no_hard_coded_cpu_without_a_reason():
+    """Notebooks and course_lib take the device from get_device(); a literal device="cpu" needs a comment
+    (on its line or just above) saying why the CPU is the right place there."""
+    import re
+    from pathlib import Path
+    repo = Path(__file__).resolve().parents[1]
+    literal = re.compile(r"""device\s*=\s*['"]cpu['"]|torch\.device\(\s*['"]cpu['"]\s*\)""")
+    files = [*repo.glob("notebooks/*.py"), *repo.glob("solutions/*.py"), *repo.glob("course_lib/**/*.py")]
+    offenders = []
+    for f in files:
+        lines = f.read_text(encoding="utf-8").splitlines()
+        for i, line in enumerate(lines):
+            code = line.split("#", 1)[0]
+            if literal.search(code) and not any("#" in lines[j] for j in range(max(0, i - 3), i + 1)):
+                offenders.append(f"{f.relative_to(repo)}:{i + 1}: {line.strip()}")
+    assert not offenders, "hard-coded CPU without a comment saying why:\n" + "\n".join(offenders)
