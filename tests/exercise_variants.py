@@ -7,7 +7,8 @@ unscaled, unmasked, log-base mix-ups...), so the tests are shown to catch them.
 
 # Exercises that call another exercise's function (as the notebook tells students to):
 # a wrong variant of the callee may also cost the caller its points.
-DEPENDS = {"03_rnn": {"rnn_step": ["rnn_forward"]}}
+DEPENDS = {"03_rnn": {"rnn_step": ["rnn_forward"], "lm_batch": ["train_lm"], "RNNLanguageModel": ["train_lm"]},
+           "04_bptt": {"delta_h_step": ["bptt"]}}
 
 VARIANTS = {
     "00_welcome": {
@@ -121,6 +122,8 @@ VARIANTS = {
                              "    lp = s - np.log(np.exp(s).sum(-1, keepdims=True))\n"
                              "    loss = float(-np.take_along_axis(lp, targets[..., None], -1)[..., 0].sum(1).mean())\n"
                              "    return loss, float(np.exp(loss))\n",
+            "uniform_guess_ignores_targets": "import numpy as np\ndef sequence_loss(logits, targets):\n"
+                                             "    V = logits.shape[-1]\n    return float(np.log(V)), float(V)\n",
             "unstable_log_softmax": "import numpy as np\ndef sequence_loss(logits, targets):\n    e = np.exp(logits)\n"
                                     "    p = e / e.sum(-1, keepdims=True)\n"
                                     "    loss = float(-np.log(np.take_along_axis(p, targets[..., None], -1)).mean())\n"
@@ -139,6 +142,38 @@ VARIANTS = {
             "temperature_after_softmax": "import numpy as np\ndef sample_probs(logits, temperature, banned):\n"
                                          "    z = np.asarray(logits, float)\n    e = np.exp(z - z.max())\n    e[list(banned)] = 0\n"
                                          "    p = (e / e.sum()) ** (1 / temperature)\n    return p\n",
+        },
+        "lm_batch": {
+            "no_shift": "import torch\ndef lm_batch(ids, starts, seq_len):\n    ids = torch.as_tensor(ids, dtype=torch.long)\n    x = torch.stack([ids[int(s):int(s) + seq_len] for s in starts])\n    return x, x.clone()\n",
+            "shift_backwards": "import torch\ndef lm_batch(ids, starts, seq_len):\n    ids = torch.as_tensor(ids, dtype=torch.long)\n    x = torch.stack([ids[int(s):int(s) + seq_len] for s in starts])\n"
+                               "    y = torch.stack([ids[max(int(s) - 1, 0):max(int(s) - 1, 0) + seq_len] for s in starts])\n    return x, y\n",
+            "shift_by_two": "import torch\ndef lm_batch(ids, starts, seq_len):\n    ids = torch.as_tensor(ids, dtype=torch.long)\n    x = torch.stack([ids[int(s):int(s) + seq_len] for s in starts])\n"
+                            "    y = torch.stack([torch.cat([ids[int(s) + 2:int(s) + seq_len + 2], ids[-1:]])[:seq_len] for s in starts])\n    return x, y\n",
+            "swapped": "import torch\ndef lm_batch(ids, starts, seq_len):\n    ids = torch.as_tensor(ids, dtype=torch.long)\n    x = torch.stack([ids[int(s):int(s) + seq_len] for s in starts])\n"
+                       "    y = torch.stack([ids[int(s) + 1:int(s) + seq_len + 1] for s in starts])\n    return y, x\n",
+        },
+        "RNNLanguageModel": {
+            "softmax_before_loss": "import torch\nimport torch.nn.functional as F\nfrom torch import nn\nclass RNNLanguageModel(nn.Module):\n    def __init__(self, vocab_size, embed_dim, hidden_size):\n        super().__init__()\n        self.embed = nn.Embedding(vocab_size, embed_dim)\n        s = 1 / hidden_size ** 0.5\n        self.W_xh = nn.Parameter(torch.empty(hidden_size, embed_dim).uniform_(-s, s))\n        self.W_hh = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-s, s))\n        self.b_h = nn.Parameter(torch.zeros(hidden_size))\n        self.W_hy = nn.Parameter(torch.empty(vocab_size, hidden_size).uniform_(-s, s))\n        self.b_y = nn.Parameter(torch.zeros(vocab_size))\n    def forward(self, idx, targets=None):\n        x = self.embed(idx)\n        h = torch.zeros(idx.shape[0], self.W_hh.shape[0])\n        states = []\n        for t in range(idx.shape[1]):\n            h = torch.tanh(x[:, t] @ self.W_xh.T + h @ self.W_hh.T + self.b_h)\n            states.append(h)\n"
+                                   "        logits = torch.softmax(torch.stack(states, 1) @ self.W_hy.T + self.b_y, -1)\n        loss = None if targets is None else F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))\n        return logits, loss\n",
+            "loss_summed": "import torch\nimport torch.nn.functional as F\nfrom torch import nn\nclass RNNLanguageModel(nn.Module):\n    def __init__(self, vocab_size, embed_dim, hidden_size):\n        super().__init__()\n        self.embed = nn.Embedding(vocab_size, embed_dim)\n        s = 1 / hidden_size ** 0.5\n        self.W_xh = nn.Parameter(torch.empty(hidden_size, embed_dim).uniform_(-s, s))\n        self.W_hh = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-s, s))\n        self.b_h = nn.Parameter(torch.zeros(hidden_size))\n        self.W_hy = nn.Parameter(torch.empty(vocab_size, hidden_size).uniform_(-s, s))\n        self.b_y = nn.Parameter(torch.zeros(vocab_size))\n    def forward(self, idx, targets=None):\n        x = self.embed(idx)\n        h = torch.zeros(idx.shape[0], self.W_hh.shape[0])\n        states = []\n        for t in range(idx.shape[1]):\n            h = torch.tanh(x[:, t] @ self.W_xh.T + h @ self.W_hh.T + self.b_h)\n            states.append(h)\n        logits = torch.stack(states, 1) @ self.W_hy.T + self.b_y\n"
+                           "        loss = None if targets is None else F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction='sum')\n"
+                           "        return logits, loss\n",
+            "h_not_carried": "import torch\nimport torch.nn.functional as F\nfrom torch import nn\nclass RNNLanguageModel(nn.Module):\n    def __init__(self, vocab_size, embed_dim, hidden_size):\n        super().__init__()\n        self.embed = nn.Embedding(vocab_size, embed_dim)\n        s = 1 / hidden_size ** 0.5\n        self.W_xh = nn.Parameter(torch.empty(hidden_size, embed_dim).uniform_(-s, s))\n        self.W_hh = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-s, s))\n        self.b_h = nn.Parameter(torch.zeros(hidden_size))\n        self.W_hy = nn.Parameter(torch.empty(vocab_size, hidden_size).uniform_(-s, s))\n        self.b_y = nn.Parameter(torch.zeros(vocab_size))\n    def forward(self, idx, targets=None):\n        x = self.embed(idx)\n        h = torch.zeros(idx.shape[0], self.W_hh.shape[0])\n        states = []\n        for t in range(idx.shape[1]):\n"
+                             "            states.append(torch.tanh(x[:, t] @ self.W_xh.T + h @ self.W_hh.T + self.b_h))\n"
+                             "        logits = torch.stack(states, 1) @ self.W_hy.T + self.b_y\n        loss = None if targets is None else F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))\n        return logits, loss\n",
+            "time_and_batch_mixed_in_loss": "import torch\nimport torch.nn.functional as F\nfrom torch import nn\nclass RNNLanguageModel(nn.Module):\n    def __init__(self, vocab_size, embed_dim, hidden_size):\n        super().__init__()\n        self.embed = nn.Embedding(vocab_size, embed_dim)\n        s = 1 / hidden_size ** 0.5\n        self.W_xh = nn.Parameter(torch.empty(hidden_size, embed_dim).uniform_(-s, s))\n        self.W_hh = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-s, s))\n        self.b_h = nn.Parameter(torch.zeros(hidden_size))\n        self.W_hy = nn.Parameter(torch.empty(vocab_size, hidden_size).uniform_(-s, s))\n        self.b_y = nn.Parameter(torch.zeros(vocab_size))\n    def forward(self, idx, targets=None):\n        x = self.embed(idx)\n        h = torch.zeros(idx.shape[0], self.W_hh.shape[0])\n        states = []\n        for t in range(idx.shape[1]):\n            h = torch.tanh(x[:, t] @ self.W_xh.T + h @ self.W_hh.T + self.b_h)\n            states.append(h)\n        logits = torch.stack(states, 1) @ self.W_hy.T + self.b_y\n"
+                                            "        loss = None if targets is None else F.cross_entropy(logits.transpose(0, 1).reshape(-1, logits.shape[-1]), targets.reshape(-1))\n"
+                                            "        return logits, loss\n",
+        },
+        "train_lm": {
+            "targets_not_shifted": "import torch\ndef train_lm(ids, vocab_size, steps, seq_len=8, batch_size=8, lr=0.02, seed=0):\n    torch.manual_seed(seed)\n    model = RNNLanguageModel(vocab_size, 16, 32)\n    opt = torch.optim.Adam(model.parameters(), lr=lr)\n    gen = torch.Generator().manual_seed(seed)\n    losses = []\n    for _ in range(steps):\n        starts = torch.randint(0, len(ids) - seq_len, (batch_size,), generator=gen)\n        x, _ = lm_batch(ids, starts, seq_len)\n        _, loss = model(x, x)\n"
+                                   "        opt.zero_grad()\n        loss.backward()\n        opt.step()\n        losses.append(loss.item())\n    return losses, dict(model.named_parameters())\n",
+            "no_optimizer_step": "import torch\ndef train_lm(ids, vocab_size, steps, seq_len=8, batch_size=8, lr=0.02, seed=0):\n    torch.manual_seed(seed)\n    model = RNNLanguageModel(vocab_size, 16, 32)\n    opt = torch.optim.Adam(model.parameters(), lr=lr)\n    gen = torch.Generator().manual_seed(seed)\n    losses = []\n    for _ in range(steps):\n        starts = torch.randint(0, len(ids) - seq_len, (batch_size,), generator=gen)\n        x, y = lm_batch(ids, starts, seq_len)\n        _, loss = model(x, y)\n"
+                                 "        opt.zero_grad()\n        loss.backward()\n        losses.append(loss.item())\n    return losses, dict(model.named_parameters())\n",
+            "gradient_ascent": "import torch\ndef train_lm(ids, vocab_size, steps, seq_len=8, batch_size=8, lr=0.02, seed=0):\n    torch.manual_seed(seed)\n    model = RNNLanguageModel(vocab_size, 16, 32)\n    opt = torch.optim.Adam(model.parameters(), lr=lr)\n    gen = torch.Generator().manual_seed(seed)\n    losses = []\n    for _ in range(steps):\n        starts = torch.randint(0, len(ids) - seq_len, (batch_size,), generator=gen)\n        x, y = lm_batch(ids, starts, seq_len)\n        _, loss = model(x, y)\n"
+                               "        opt.zero_grad()\n        (-loss).backward()\n        opt.step()\n        losses.append(loss.item())\n    return losses, dict(model.named_parameters())\n",
+            "predicts_the_previous_token": "import torch\ndef train_lm(ids, vocab_size, steps, seq_len=8, batch_size=8, lr=0.02, seed=0):\n    torch.manual_seed(seed)\n    model = RNNLanguageModel(vocab_size, 16, 32)\n    opt = torch.optim.Adam(model.parameters(), lr=lr)\n    gen = torch.Generator().manual_seed(seed)\n    losses = []\n    for _ in range(steps):\n        starts = torch.randint(0, len(ids) - seq_len, (batch_size,), generator=gen)\n        x, y = lm_batch(ids, starts, seq_len)\n        _, loss = model(y, x)\n"
+                                           "        opt.zero_grad()\n        loss.backward()\n        opt.step()\n        losses.append(loss.item())\n    return losses, dict(model.named_parameters())\n",
         },
     },
     "04_bptt": {
