@@ -3,7 +3,7 @@
 Controls: cell, activation, spectral radius ρ, hidden size, T, initialisation, input scale, the
 bias of the gate that keeps memory (LSTM forget gate, GRU update gate) and a clipping threshold. Left panel: ‖∂L_T/∂h_{T-k}‖ against the distance k (log scale), measured by
 autograd (``course_lib.gradient_flow.measure``), with the reference ρ^k and, for the vanilla RNN,
-the bound Π γ_i ‖W_hh‖₂. Right panel: singular values of the one-step Jacobians. A readout gives
+the bound Π γ_i ‖W_hh‖₂ (drawn under the reference, which it often nearly equals). Right panel: singular values of the one-step Jacobians. A readout gives
 the information horizon: steps until the gradient is below 1e-3 of its start.
 
 Without a widget frontend (nbval, a static HTML export), ``static_figure()`` draws the same plot
@@ -48,13 +48,18 @@ class _FastPlot:
         self.fig, self.ax_grad, self.ax_sv = _figure()
         self.canvas = FigureCanvasAgg(self.fig)
         a, b = self.ax_grad, self.ax_sv
-        self.measured, = a.semilogy([], [], lw=2, label="measured ‖∂L_T/∂h_{T−k}‖", animated=True)
-        self.reference, = a.semilogy([], [], "--", color="gray", label="reference ρ^k", animated=True)
-        self.bound, = a.semilogy([], [], ":", color="black", label="bound Π γ_i ‖W_hh‖ (RNN)", animated=True)
+        self.measured, = a.semilogy([], [], lw=2, label=r"measured $\Vert\partial L_T/\partial h_{T-k}\Vert$",
+                                    animated=True)
+        # the bound is drawn first and thin, the reference on top, dashed and in colour: with an orthogonal
+        # W_hh (‖W_hh‖₂ = ρ) and weak inputs (γ ≈ 1) the two nearly coincide, and both must stay visible
+        self.bound, = a.semilogy([], [], "-", color="black", lw=3, alpha=0.35,
+                                 label=r"bound $\prod_i \gamma_i \Vert W_{hh}\Vert_2$ (RNN)", animated=True)
+        self.reference, = a.semilogy([], [], "--", color="tab:orange", lw=1.5, label=r"reference $\rho^k$",
+                                     animated=True)
         self.horizon = a.axvline(0, color="red", lw=0.8, alpha=0.6, animated=True)
         a.axhline(1e-3, color="red", lw=0.8, alpha=0.6)
         a.set_ylim(1e-12, 1e12)
-        a.set_xlabel("distance k = T − t (steps back in time)")
+        a.set_xlabel(r"distance $k = T - t$ (steps back in time)")
         a.set_ylabel("gradient norm")
         a.set_title("gradient through time (red: 1e-3 and the horizon)", fontsize=10)
         a.legend(fontsize=8, loc="lower left")   # curves start at (0, 1): this corner stays empty
@@ -62,12 +67,12 @@ class _FastPlot:
                    for lab in ("largest", "median", "smallest")]
         b.axhline(1.0, color="gray", lw=0.8)
         b.set_ylim(*self.SV_RANGE)
-        b.set_xlabel("time step t")
+        b.set_xlabel(r"time step $t$")
         b.set_ylabel("singular values")
-        b.set_title("one-step Jacobians ∂h_t/∂h_{t−1}", fontsize=10)
+        b.set_title(r"one-step Jacobians $\partial h_t / \partial h_{t-1}$", fontsize=10)
         b.legend(fontsize=8, loc="lower right")
         self._background, self._T = None, None
-        self.animated = [self.measured, self.reference, self.bound, self.horizon, *self.sv]
+        self.animated = [self.bound, self.reference, self.measured, self.horizon, *self.sv]   # drawing order
 
     def render(self, result: FlowResult) -> bytes:
         from PIL import Image

@@ -2,7 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
-#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-widgets
 #     text_representation:
 #       extension: .py
 #       format_name: percent
