@@ -246,18 +246,20 @@ check("RNNLanguageModel")
 # ### Exercise 7: `train_lm`: the training loop
 #
 # Train a fresh `RNNLanguageModel(vocab_size, embed_dim=16, hidden_size=32)` on the token ids
-# `ids` with Adam (learning rate `lr`). Every step: draw `batch_size` random window starts (with
-# a `torch.Generator` seeded with `seed`, so a run can be repeated), build the batch with
-# `lm_batch`, compute the loss, and take one optimiser step. Call `torch.manual_seed(seed)` before
-# building the model. Return the loss of every step (a list of floats) and the trained
-# parameters, `dict(model.named_parameters())`. The check trains on a tiny sequence and
-# measures, with the parameters you return, how well the model predicts each next token.
+# `ids` by gradient descent, written by hand: every step, draw `batch_size` random window starts
+# (with a `torch.Generator` seeded with `seed`, so a run can be repeated), build the batch with
+# `lm_batch`, compute the loss, let autograd compute $\partial\,\text{loss}/\partial\theta$, and move
+# every parameter θ against its gradient: $\theta \leftarrow \theta - \text{lr}\;\partial\,\text{loss}/\partial\theta$.
+# Call `torch.manual_seed(seed)` before building the model. Return the loss of every step (a list
+# of floats) and the trained parameters, `dict(model.named_parameters())`. The check trains on a
+# tiny sequence and measures, with the parameters you return, how well the model predicts each
+# next token. (`torch.optim` does the update for you in `course_lib.train.train`; here you write it.)
 
 # %%
-def train_lm(ids, vocab_size, steps, seq_len=8, batch_size=8, lr=0.02, seed=0):
+def train_lm(ids, vocab_size, steps, seq_len=8, batch_size=8, lr=1.0, seed=0):
     """Train RNNLanguageModel(vocab_size, 16, 32) on ``ids`` -> (losses: list of floats, {name: parameter})."""
     # YOUR CODE HERE
-    raise NotImplementedError("an optimiser step needs fresh gradients: clear the old ones, backpropagate this step's loss, then step; a window start s must leave room for the target after the window's last input")
+    raise NotImplementedError("backward() adds to .grad, so clear the old gradients each step; change the parameters without autograd recording it; a window start s must leave room for the target after the window's last input")
 
 
 # %%
@@ -275,7 +277,7 @@ check("train_lm")
 # NBVAL_CHECK_OUTPUT
 with needs_exercise("train_lm"):
     pattern = [0, 1, 0, 2, 0, 3] * 8
-    losses, trained = train_lm(pattern, vocab_size=4, steps=80)
+    losses, trained = train_lm(pattern, vocab_size=4, steps=100)
     with torch.no_grad():
         model = RNNLanguageModel(4, 16, 32)
         model.load_state_dict(trained)
