@@ -34,6 +34,9 @@
 
 # %%
 import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
 
 from course_lib.grading import check, needs_exercise
 
@@ -175,11 +178,6 @@ with needs_exercise("rnn_forward"):
 # LongTensors.
 
 # %%
-import torch
-import torch.nn.functional as F
-from torch import nn
-
-
 def lm_batch(ids, starts, seq_len):
     """Inputs and targets for the windows of ``ids`` (a sequence of N token ids) starting at ``starts``.
 
