@@ -59,9 +59,10 @@ check("delta_h_step")
 # %% [markdown]
 # <details><summary>Stuck? A second hint</summary>
 #
-# $s_t = W_{hy} h_t + b_y$ and $z_{t+1} = W_{xh} x_{t+1} + W_{hh} h_t + b_h$ both depend on $h_t$, so
-# $\partial E/\partial h_t = W_{hy}^\top \delta_y^t + W_{hh}^\top \delta_h^{t+1}$; then
-# $\partial E/\partial z_t$ multiplies it elementwise by $\partial h_t/\partial z_t$.
+# $s_t = W_{hy} h_t + b_y$ and $z_{t+1} = W_{xh} x_{t+1} + W_{hh} h_t + b_h$ both contain $h_t$,
+# each through one matrix. By the chain rule the gradient that reaches $h_t$ is the sum of what
+# comes back along each path, and a matrix that carries $h_t$ forward carries a delta backward
+# through its transpose. From $h_t$ to $z_t$ the step is tanh, applied unit by unit.
 # </details>
 
 # %% [markdown]
