@@ -223,9 +223,9 @@ temperature_figure(char_lm, chars.itos, what)
 #
 # A word-level model predicts whole words: fewer steps per sentence, but a vocabulary of
 # thousands, and words it has never seen. Words seen fewer than 3 times become `<unk>`; each line
-# ends with `<eos>`, so the model learns where lines end. When sampling, the lecture's advice is
-# to re-draw whenever `<unk>` comes out; `generate(..., banned=[<unk>])` does that exactly, by
-# giving `<unk>` probability 0.
+# ends with `<eos>`, so the model learns where lines end. When sampling, the advice of the
+# Sequence Models course (week 1; not the lecture's) is to re-draw whenever `<unk>` comes out;
+# `generate(..., banned=[<unk>])` does that exactly, by giving `<unk>` probability 0.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -286,8 +286,8 @@ for banned, label in (([], "<unk> allowed"), ([words.unk_id], "<unk> re-drawn"))
 # * Character level, 800 steps (about half a minute): held-out loss from 4.18 (≈ ln 65) down to
 #   1.79 nats per character, perplexity 6.0. Word level, 300 steps: perplexity 142 per word;
 #   per character that is 4.96 / 3.9 = 1.27 nats, comparable only with the `<unk>` caveat.
-# * Temperature reshapes softmax(z / T); banning `<unk>` (probability 0) is the lecture's
-#   "re-draw on `<unk>`", done exactly.
+# * Temperature reshapes softmax(z / T); banning `<unk>` (probability 0) is the Sequence Models
+#   course's "re-draw on `<unk>`", done exactly.
 #
 # **Next:** notebook 04 (`notebooks/04_bptt`): backpropagation through time by hand, and why the
 # gradient vanishes or explodes. First, this notebook's exercises (`exercises/03_rnn`): the RNN

@@ -178,7 +178,7 @@ plt.show()
 #   orthogonal W_hh with ρ = 1 then keeps the gradient alive for ~100 steps.
 #
 # The *information horizon* is the number of steps until the gradient is below 1e-3 of its
-# start. The lecture's example of why it matters: in "Jane walked into the room. John walked in
+# start. An example of why it matters, from CS224N's notes on language models: in "Jane walked into the room. John walked in
 # too. It was late in the day. Jane said hi to ___", the answer depends on a word ~15 steps back.
 # If the gradient from the blank dies within 8 steps, training cannot learn that dependency.
 #
@@ -218,8 +218,8 @@ static_figure(rho=0.95, T=100, hidden=64)
 # ## A look ahead: RNN, LSTM and GRU at the same settings
 #
 # The LSTM and GRU are taught in notebook 06, clipping in notebook 05; this section only
-# measures, ahead of time, a claim of the lecture notes: "an LSTM keeps ~100 steps, a plain RNN
-# ~7". Measured here, with every recurrent weight block given the same spectral radius and
+# measures, ahead of time, a claim of the course's summary notes (not the lecture's slides): "an
+# LSTM keeps ~100 steps, a plain RNN ~7". Measured here, with every recurrent weight block given the same spectral radius and
 # initialisation, and the bias of the gate that keeps memory (forget gate f, update gate z) set
 # by hand:
 

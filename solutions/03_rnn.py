@@ -135,8 +135,8 @@ check("sequence_loss")
 # To sample text, the model's next-token logits `z` (shape `(V,)`) become probabilities
 # softmax(z / T). A temperature T < 1 sharpens the distribution (safer, more repetitive text),
 # T > 1 flattens it (more surprising text). Tokens listed in `banned` (for example `<unk>`: the
-# lecture says to resample whenever `<unk>` comes out) must get probability exactly 0, and the
-# rest must still sum to 1.
+# Sequence Models course notes advise resampling whenever `<unk>` comes out) must get probability
+# exactly 0, and the rest must still sum to 1.
 
 # %%
 def sample_probs(logits, temperature, banned):
