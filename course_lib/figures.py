@@ -42,3 +42,37 @@ def rnn_task_types():
     fig.suptitle("RNN task types, unrolled in time (the same cell and weights at every step)")
     fig.tight_layout()
     return fig
+
+
+def unrolled_lm(text: str = "ROMEO:"):
+    """The RNN language model unrolled over ``text``: the input at step t is token t, the target
+    is token t+1 (the targets are the inputs shifted left by one), the same weights at every step."""
+    inputs, targets = list(text[:-1]), list(text[1:])
+    T = len(inputs)
+    fig, ax = plt.subplots(figsize=(1.7 * T + 1.8, 4.2))
+    show = {"\n": "\\n", " ": "␣"}
+    for t in range(T):
+        _box(ax, t, 0, f"x_{t + 1}\n'{show.get(inputs[t], inputs[t])}'", "#f4cccc")
+        _box(ax, t, 1, f"h_{t + 1}", "#cfe2f3")
+        _box(ax, t, 2, f"ŷ_{t + 1}", "#d9ead3")
+        _box(ax, t, 3, f"y_{t + 1}\n'{show.get(targets[t], targets[t])}'", "#fff2cc")
+        ax.annotate("", xy=(t, 0.78), xytext=(t, 0.22), arrowprops={"arrowstyle": "->"})
+        ax.annotate("", xy=(t, 1.78), xytext=(t, 1.22), arrowprops={"arrowstyle": "->"})
+        ax.annotate("", xy=(t, 2.78), xytext=(t, 2.22), arrowprops={"arrowstyle": "<->", "ls": "--", "color": "gray"})
+        if t + 1 < T:
+            ax.annotate("", xy=(t + 1, 0.3), xytext=(t + 0.3, 2.85),
+                        arrowprops={"arrowstyle": "->", "color": "#b45f06", "alpha": 0.5, "connectionstyle": "arc3,rad=-0.2"})
+        if t > 0:
+            ax.annotate("", xy=(t - 0.32, 1), xytext=(t - 0.68, 1), arrowprops={"arrowstyle": "->"})
+            ax.text(t - 0.5, 1.12, "W_hh", ha="center", fontsize=7)
+    labels = [(0, "input token\n(embedded)"), (1, "hidden state\nh_t = tanh(W_xh x_t + W_hh h_{t-1} + b_h)"),
+              (2, "prediction\nsoftmax(W_hy h_t + b_y)"), (3, "target = next token\n(loss: -ln ŷ_t[y_t])")]
+    for y, lab in labels:
+        ax.text(-0.55, y, lab, ha="right", va="center", fontsize=8)
+    ax.set_xlim(-3.2, T - 0.4)
+    ax.set_ylim(-0.5, 3.5)
+    ax.axis("off")
+    ax.set_title("an RNN language model unrolled over the text: each target is the next input "
+                 "(orange arrows), the same W_xh, W_hh, W_hy at every step", fontsize=9)
+    fig.tight_layout()
+    return fig

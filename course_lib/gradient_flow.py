@@ -6,9 +6,10 @@ the chain rule through the recurrence gives
     ∂L_T/∂h_t = J_{t+1}ᵀ ⋯ J_Tᵀ v,     J_i = ∂h_i/∂h_{i-1} = diag(f'(z_i)) W_hh   (vanilla RNN)
 
 so its norm is bounded by Π_i ‖J_i‖₂ ≤ Π_i γ_i ‖W_hh‖₂ with γ_i = max_j f'(z_i)_j ≤ 1 for tanh
-(Pascanu et al., 2013; the widget draws this bound). When the spectral
-radius ρ of W_hh is below 1 the product shrinks geometrically (vanishing gradients); above 1
-it can grow (exploding). ``measure`` runs a real forward pass and gets every ‖∂L_T/∂h_t‖ by
+(Pascanu et al., 2013; the widget draws this bound). So ‖W_hh‖₂ < 1/γ is sufficient for the
+product to shrink geometrically (vanishing gradients), and a spectral radius ρ(W_hh) > 1/γ is
+necessary for it to grow (exploding); over many steps the product behaves like ρ^k, since
+‖W_hh^k‖^{1/k} → ρ. ``measure`` runs a real forward pass and gets every ‖∂L_T/∂h_t‖ by
 autograd, for a vanilla RNN (tanh / ReLU / linear), an LSTM or a GRU.
 """
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Controls: cell, activation, spectral radius ρ, hidden size, T, initialisation, input scale, the
 bias of the gate that keeps memory (LSTM forget gate, GRU update gate) and a clipping threshold. Left panel: ‖∂L_T/∂h_{T-k}‖ against the distance k (log scale), measured by
 autograd (``course_lib.gradient_flow.measure``), with the reference ρ^k and, for the vanilla RNN,
-the bound Π γ_i ‖W_hh‖₂. Right panel: singular values of the one-step Jacobians. A readout gives
+the bound Π γ_i ‖W_hh‖₂ (drawn under the reference, which it often nearly equals). Right panel: singular values of the one-step Jacobians. A readout gives
 the information horizon: steps until the gradient is below 1e-3 of its start.
 
 Without a widget frontend (nbval, a static HTML export), ``static_figure()`` draws the same plot
@@ -48,13 +48,18 @@ class _FastPlot:
         self.fig, self.ax_grad, self.ax_sv = _figure()
         self.canvas = FigureCanvasAgg(self.fig)
         a, b = self.ax_grad, self.ax_sv
-        self.measured, = a.semilogy([], [], lw=2, label="measured ‖∂L_T/∂h_{T−k}‖", animated=True)
-        self.reference, = a.semilogy([], [], "--", color="gray", label="reference ρ^k", animated=True)
-        self.bound, = a.semilogy([], [], ":", color="black", label="bound Π γ_i ‖W_hh‖ (RNN)", animated=True)
+        self.measured, = a.semilogy([], [], lw=2, label=r"measured $\Vert\partial L_T/\partial h_{T-k}\Vert$",
+                                    animated=True)
+        # the bound is drawn first and thin, the reference on top, dashed and in colour: with an orthogonal
+        # W_hh (‖W_hh‖₂ = ρ) and weak inputs (γ ≈ 1) the two nearly coincide, and both must stay visible
+        self.bound, = a.semilogy([], [], "-", color="black", lw=3, alpha=0.35,
+                                 label=r"bound $\prod_i \gamma_i \Vert W_{hh}\Vert_2$ (RNN)", animated=True)
+        self.reference, = a.semilogy([], [], "--", color="tab:orange", lw=1.5, label=r"reference $\rho^k$",
+                                     animated=True)
         self.horizon = a.axvline(0, color="red", lw=0.8, alpha=0.6, animated=True)
         a.axhline(1e-3, color="red", lw=0.8, alpha=0.6)
         a.set_ylim(1e-12, 1e12)
-        a.set_xlabel("distance k = T − t (steps back in time)")
+        a.set_xlabel(r"distance $k = T - t$ (steps back in time)")
         a.set_ylabel("gradient norm")
         a.set_title("gradient through time (red: 1e-3 and the horizon)", fontsize=10)
         a.legend(fontsize=8, loc="lower left")   # curves start at (0, 1): this corner stays empty
@@ -62,12 +67,12 @@ class _FastPlot:
                    for lab in ("largest", "median", "smallest")]
         b.axhline(1.0, color="gray", lw=0.8)
         b.set_ylim(*self.SV_RANGE)
-        b.set_xlabel("time step t")
+        b.set_xlabel(r"time step $t$")
         b.set_ylabel("singular values")
-        b.set_title("one-step Jacobians ∂h_t/∂h_{t−1}", fontsize=10)
+        b.set_title(r"one-step Jacobians $\partial h_t / \partial h_{t-1}$", fontsize=10)
         b.legend(fontsize=8, loc="lower right")
         self._background, self._T = None, None
-        self.animated = [self.measured, self.reference, self.bound, self.horizon, *self.sv]
+        self.animated = [self.bound, self.reference, self.measured, self.horizon, *self.sv]   # drawing order
 
     def render(self, result: FlowResult) -> bytes:
         from PIL import Image
@@ -155,3 +160,88 @@ class GradientFlowWidget:
     def _repr_mimebundle_(self, **kwargs):
         return self.ui._repr_mimebundle_(**kwargs)
 
+
+
+# ----------------------------------------------------------------------------- temperature (notebook 03)
+
+def _next_token_probs(model, prompt_ids: list[int]) -> torch.Tensor:
+    """The model's next-token logits after reading ``prompt_ids`` (V,), on the CPU."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        logits, _ = model.step_logits(torch.tensor([prompt_ids], device=device))
+    model.train(was_training)
+    return logits[0, -1].cpu()
+
+
+def _label(token: str) -> str:
+    return {"\n": "\\n", " ": "␣"}.get(token, token)
+
+
+def _draw_temperatures(ax, logits, tokens, temperatures, top):
+    from .rnn import temperature_probs
+    order = torch.argsort(logits, descending=True)[:top]
+    width = 0.8 / len(temperatures)
+    for j, T in enumerate(temperatures):
+        p = temperature_probs(logits, T)[order]
+        ax.bar([i + (j - (len(temperatures) - 1) / 2) * width for i in range(top)], p.numpy(), width,
+               label=f"T = {T:g}")
+    ax.set_xticks(range(top), [_label(tokens[int(i)]) for i in order])
+    ax.set_xlabel(f"next token (the {top} most likely at T = 1)")
+    ax.set_ylabel("probability softmax(z / T)")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+
+
+def temperature_figure(model, tokens: list[str], prompt_ids: list[int], temperatures=(0.5, 1.0, 1.5), top: int = 15):
+    """Bars of the next-token distribution softmax(z / T) after a prompt, for a few temperatures."""
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(8, 3.2), dpi=72)
+    ax = fig.subplots()
+    _draw_temperatures(ax, _next_token_probs(model, prompt_ids), tokens, temperatures, top)
+    ax.set_title("temperature reshapes the next-token distribution: T < 1 sharpens, T > 1 flattens", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+class TemperatureWidget:
+    """A slider for the temperature: the next-token distribution after the prompt and a sample drawn at it.
+
+    ``TemperatureWidget(model, tokens, prompt_ids)``; display it (it is the ``.ui`` VBox)."""
+
+    def __init__(self, model, tokens: list[str], prompt_ids: list[int], temperature: float = 1.0, top: int = 15,
+                 sample_length: int = 100, seed: int = 0):
+        import ipywidgets as w
+        self.model, self.tokens, self.prompt_ids = model, tokens, list(prompt_ids)
+        self.top, self.sample_length, self.seed = top, sample_length, seed
+        self.logits = _next_token_probs(model, self.prompt_ids)
+        self.slider = w.FloatSlider(value=temperature, min=0.1, max=3.0, step=0.1, description="temperature T",
+                                    continuous_update=False, style={"description_width": "110px"})
+        self.image = w.Image(format="png", layout=w.Layout(width="100%", max_width="640px"))
+        self.sample = w.HTML()
+        self.ui = w.VBox([self.slider, self.image, self.sample])
+        self.slider.observe(lambda change: self.redraw(), names="value")
+        self.redraw()
+
+    def redraw(self) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        from .rnn import generate
+        T = self.slider.value
+        fig = Figure(figsize=(8, 3.0), dpi=72)
+        _draw_temperatures(fig.subplots(), self.logits, self.tokens, (T,), self.top)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        FigureCanvasAgg(fig).print_png(buf)
+        self.image.value = buf.getvalue()
+        gen = torch.Generator().manual_seed(self.seed)
+        text = "".join(self.tokens[i] for i in generate(self.model, self.prompt_ids, self.sample_length,
+                                                        temperature=T, generator=gen))
+        prompt = "".join(self.tokens[i] for i in self.prompt_ids)
+        import html
+        self.sample.value = f"<pre style='font-size:12px'>{html.escape(prompt)}<b>{html.escape(text)}</b></pre>"
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.ui._repr_mimebundle_(**kwargs)

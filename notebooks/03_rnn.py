@@ -2,7 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
-#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-widgets
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -36,10 +36,11 @@ import matplotlib.pyplot as plt
 import torch
 
 from course_lib import data, seed_everything
-from course_lib.figures import rnn_task_types
+from course_lib.figures import rnn_task_types, unrolled_lm
 from course_lib.rnn import RNNLM, RNNCellScratch, RNNScratch, copy_rnn_weights, generate
 from course_lib.text import Vocab, char_tokenize, lm_random_batches, lm_sequential_batches, word_tokenize
 from course_lib.train import evaluate_loss, train
+from course_lib.widgets import TemperatureWidget, temperature_figure
 
 seed_everything(0)
 torch.set_num_threads(1)
@@ -118,10 +119,39 @@ plt.show()
 # ## An RNN language model, character by character
 #
 # The model reads characters and, at every step, predicts the next one:
-# embedding → RNN → $W_{hy} h_t + b_y$ → softmax. Its loss is the cross-entropy of the correct
-# next character at every step, averaged over the steps; $e^{\text{loss}}$ is the perplexity.
-# Training uses random windows of 64 characters (`lm_random_batches`), 90% of the text; the last
-# 10% is held out.
+# embedding → RNN → $W_{hy} h_t + b_y$ → softmax. The **target at step t is the input at step
+# t+1**: the targets are the inputs shifted left by one, so one window of text gives T predictions.
+
+# %%
+unrolled_lm("ROMEO:")
+plt.show()
+
+# %% [markdown]
+# Read it bottom-up: at every step the hidden state mixes the new character into what came before,
+# the prediction ŷ_t is a distribution over the whole vocabulary, and the loss compares it with the
+# character that actually comes next (orange arrows: that same character is the next step's input).
+#
+# **Output layer and loss: a departure from notebook 04.** The lecture's BPTT network (and
+# notebook 04) uses a sigmoid output $y_t = \sigma(s_t)$ with the squared error
+# $\tfrac12\lVert y_t - d_t\rVert^2$. A language model picks one of V tokens, so here the output is a
+# softmax over the vocabulary and the loss is the cross-entropy $-\ln \hat y_t[w_{t+1}]$ of the
+# correct next token, averaged over the steps; $e^{\text{loss}}$ is the perplexity. The backward
+# pass starts just as simply: with a one-hot target y, the gradient of the cross-entropy with
+# respect to the logits $s_t$ is $\delta = \hat y_t - y$ (checked by autograd below), which plays the
+# role of notebook 04's $\delta_y^t$.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+s = torch.randn(5, dtype=torch.double, requires_grad=True)       # logits over V = 5 tokens
+target = 2
+torch.nn.functional.cross_entropy(s[None], torch.tensor([target])).backward()
+y_onehot = torch.nn.functional.one_hot(torch.tensor(target), 5).double()
+print("∂loss/∂logits equals softmax(logits) − one-hot target:",
+      torch.allclose(s.grad, torch.softmax(s.detach(), 0) - y_onehot))
+
+# %% [markdown]
+# Training uses random windows of 64 characters (`lm_random_batches`, which builds exactly these
+# shifted targets), 90% of the text; the last 10% is held out.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -164,23 +194,38 @@ for step, loss in zip(history.eval_step, history.eval_loss):
 # measures this model after 60 and 120 s.
 #
 # **Sampling.** Feed a prompt, then draw each next character from softmax(logits / T) and feed it
-# back. The temperature T trades safety for surprise:
+# back. The temperature T trades safety for surprise. Move the slider: the bars are the model's
+# distribution for the character after the prompt, and the text below is a sample drawn at that
+# temperature.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+TemperatureWidget(char_lm, chars.itos, chars.encode(char_tokenize("ROMEO:\nWhat ")), temperature=1.0)
+
+# %% [markdown]
+# Without a running kernel the slider does nothing; here is the same distribution at three
+# temperatures. At T = 0.5 the mass concentrates on the few most likely characters (lower
+# entropy: safe, repetitive text); at T = 1.5 it spreads over many (higher entropy: surprising
+# text, and more spelling errors). The order of the characters never changes, only how peaked
+# the distribution is.
 
 # %%
 # NBVAL_CHECK_OUTPUT
+what = chars.encode(char_tokenize("ROMEO:\nWhat "))
+z = char_lm.step_logits(torch.tensor([what]))[0][0, -1].detach()
 for T in (0.5, 1.0, 1.5):
-    gen = torch.Generator().manual_seed(1)
-    sample = "".join(chars.decode(generate(char_lm, prompt, 120, temperature=T, generator=gen)))
-    print(f"--- temperature {T} ---\nROMEO:{sample}\n")
+    p = torch.softmax(z / T, 0)
+    print(f"T = {T}: most likely next character {chars.itos[int(p.argmax())]!r} with p = {p.max():.2f}; "
+          f"entropy {-(p * p.clamp_min(1e-12).log()).sum():.2f} nats")
+temperature_figure(char_lm, chars.itos, what)
 
-# %% [markdown]
 # ## Word level, and `<unk>`
 #
 # A word-level model predicts whole words: fewer steps per sentence, but a vocabulary of
 # thousands, and words it has never seen. Words seen fewer than 3 times become `<unk>`; each line
-# ends with `<eos>`, so the model learns where lines end. When sampling, the lecture's advice is
-# to re-draw whenever `<unk>` comes out; `generate(..., banned=[<unk>])` does that exactly, by
-# giving `<unk>` probability 0.
+# ends with `<eos>`, so the model learns where lines end. When sampling, the advice of the
+# Sequence Models course (week 1; not the lecture's) is to re-draw whenever `<unk>` comes out;
+# `generate(..., banned=[<unk>])` does that exactly, by giving `<unk>` probability 0.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -189,6 +234,9 @@ words = Vocab(lines, min_freq=3)
 stream = [i for line in lines for i in words.encode(line) + [words.eos_id]]
 unk_share = sum(i == words.unk_id for i in stream) / len(stream)
 print(f"{len(words):,} word types (min_freq=3); {len(stream):,} tokens, {unk_share:.1%} of them <unk>")
+chars_per_token = len(text) / len(stream)
+print(f"{len(text):,} characters / {len(stream):,} word tokens = {chars_per_token:.1f} characters per token "
+      "(punctuation and <eos> are tokens too; spaces and line breaks are counted in the characters)")
 word_ids = torch.tensor(stream)
 w_cut = int(0.9 * len(word_ids))
 
@@ -204,6 +252,8 @@ w_history = train(word_lm, lm_random_batches(word_ids[:w_cut], 32, 24, generator
 # NBVAL_CHECK_OUTPUT
 w_val = evaluate_loss(word_lm, lm_sequential_batches(word_ids[w_cut:], 16, 24), max_batches=40, device="cpu")
 print(f"word level, 300 steps: held-out loss {w_val:.2f} nats/word, perplexity {math.exp(w_val):.0f}")
+print(f"per character: {w_val:.2f} / {chars_per_token:.1f} = {w_val / chars_per_token:.2f} nats "
+      f"(the character model: {history.eval_loss[-1]:.2f})")
 start = [words.eos_id] + words.encode(["the", "king"])
 for banned, label in (([], "<unk> allowed"), ([words.unk_id], "<unk> re-drawn")):
     gen = torch.Generator().manual_seed(3)
@@ -212,8 +262,11 @@ for banned, label in (([], "<unk> allowed"), ([words.unk_id], "<unk> re-drawn"))
     print("    the king", " ".join(words.decode(out[:24])).replace("<eos>", "/"))
 
 # %% [markdown]
-# Perplexities per word and per character are not comparable (a word is ~5.5 characters): per
-# character, the word model's loss is its loss per word divided by the characters per word.
+# Perplexities per word and per character are not comparable as they stand: a word token is
+# 3.9 characters on average here (printed above), so per character the word model's loss is its
+# loss per word divided by 3.9, the number to set beside the character model's. Even then the
+# word model is flattered: the 3.2% of its tokens that are `<unk>` hide rare words it never has
+# to spell out, which a character model must.
 #
 # ## Pros and cons of the vanilla RNN
 #
@@ -223,3 +276,21 @@ for banned, label in (([], "<unk> allowed"), ([words.unk_id], "<unk> re-drawn"))
 #   and in practice the information from far back fades: the gradient that would teach the model
 #   long-range dependencies vanishes (or explodes) as it flows back through many steps. That is
 #   notebook 04.
+#
+# ## Recap
+#
+# * The scratch RNN (`RNNCellScratch`, `RNNScratch`) equals `nn.RNN` to 1e-12 in outputs and
+#   gradients, for one and two layers; its parameter count (H·D + H·H + H) does not depend on T.
+# * An RNN LM predicts the next token at every step (targets = inputs shifted by one) with a
+#   softmax output and the cross-entropy, whose gradient at the logits is ŷ − y.
+# * Character level, 800 steps (about half a minute): held-out loss from 4.18 (≈ ln 65) down to
+#   1.79 nats per character, perplexity 6.0. Word level, 300 steps: perplexity 142 per word;
+#   per character that is 4.96 / 3.9 = 1.27 nats, comparable only with the `<unk>` caveat.
+# * Temperature reshapes softmax(z / T); banning `<unk>` (probability 0) is the Sequence Models
+#   course's "re-draw on `<unk>`", done exactly.
+#
+# **Next:** notebook 04 (`notebooks/04_bptt`): backpropagation through time by hand, and why the
+# gradient vanishes or explodes. First, this notebook's exercises (`exercises/03_rnn`): the RNN
+# step and unroll in NumPy, the sequence loss, sampling probabilities, and, end to end, an RNN LM in
+# PyTorch with shifted targets and its training loop.
+

@@ -117,10 +117,34 @@ print("∂h_8/∂h_3: product of Jacobians equals autograd to 1e-12:", np.abs(J_
 print(f"its norm: {np.linalg.norm(J_hand, 2):.4f}")
 
 # %% [markdown]
-# Each factor has norm at most $\gamma\,\lVert W_{hh}\rVert_2$ with $\gamma = \max f' \le 1$ for tanh, so
-# the product shrinks like $\rho^k$ when the spectral radius ρ of $W_{hh}$ is below 1, and can
-# grow like $\rho^k$ when it is above 1. That is the whole story of vanishing and exploding
-# gradients. Let us measure it: `gradient_flow.measure` runs a real RNN forward for T steps,
+# How large can this product get? Each factor has norm at most $\gamma\,\lVert W_{hh}\rVert_2$, with
+# $\gamma = \max f' \le 1$ for tanh and $\lVert W_{hh}\rVert_2$ the **largest singular value**, so
+# $\lVert \partial h_T/\partial h_t \rVert \le (\gamma \lVert W_{hh}\rVert_2)^{T-t}$. Pascanu et al. (2013)
+# draw the two conditions from it:
+#
+# * $\lVert W_{hh}\rVert_2 < 1/\gamma$ is **sufficient** for vanishing: every factor shrinks;
+# * $\rho(W_{hh}) > 1/\gamma$ is **necessary** for exploding, where the spectral radius ρ is the
+#   largest |eigenvalue|: otherwise nothing can grow over many steps.
+#
+# The two numbers differ: $\rho \le \lVert W_{hh}\rVert_2$, with equality for a symmetric or
+# orthogonal matrix. For a general matrix a single step can stretch a vector by more than ρ (the
+# exercises meet a one-step norm of 1.19 with ρ = 0.9); over many steps, though, the product of
+# k factors behaves like $\rho^k$, because $\lVert W_{hh}^k\rVert^{1/k} \to \rho$. Below, the matrix is
+# orthogonal times ρ, so $\lVert W_{hh}\rVert_2 = \rho$ and both conditions speak of the same number:
+#
+# $\lVert W_{hh}\rVert_2$ and ρ of the matrices used here, and of a Gaussian one for comparison:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from course_lib.gradient_flow import recurrent_matrix
+
+for init in ("orthogonal", "gaussian"):
+    W = recurrent_matrix(64, 0.9, init, np.random.default_rng(0))
+    print(f"{init:10s} W_hh scaled to ρ = {np.max(np.abs(np.linalg.eigvals(W))):.2f}: ‖W_hh‖₂ = {np.linalg.norm(W, 2):.2f}")
+
+# %% [markdown]
+# That is the whole story of vanishing and exploding gradients. Let us measure it:
+# `gradient_flow.measure` runs a real RNN forward for T steps,
 # puts a loss $L_T = v^\top h_T$ on the last state ($\lVert\partial L_T/\partial h_T\rVert = 1$), and reads
 # $\lVert\partial L_T/\partial h_{T-k}\rVert$ for every distance k by autograd.
 
@@ -136,12 +160,14 @@ for label, kw in cases.items():
     ax.semilogy(r.distance, r.grad_norm.clip(1e-14), label=label)
     horizon = r.horizon if r.horizon is not None else "> 100"
     print(f"{label:42s} gradient after 20 steps {r.grad_norm[20]:9.2e}   horizon {horizon}")
-ax.set(xlabel="distance k (steps back)", ylabel="‖∂L_T/∂h_{T-k}‖", ylim=(1e-14, 1e14),
+ax.set(xlabel="distance $k$ (steps back)", ylabel=r"$\Vert\partial L_T/\partial h_{T-k}\Vert$", ylim=(1e-14, 1e14),
        title="vanilla RNN, H = 64, orthogonal W_hh scaled to spectral radius ρ")
 ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
+# The curves (log scale) are straight lines where the decay or growth is geometric:
+#
 # * **ρ < 1: vanishing.** The gradient decays geometrically: the error at step T says nothing
 #   to the weights about what happened 20 steps earlier.
 # * **ρ > 1: exploding**, clearly with a linear activation (growth exactly 1.2^k). With tanh the
@@ -152,19 +178,21 @@ plt.show()
 #   orthogonal W_hh with ρ = 1 then keeps the gradient alive for ~100 steps.
 #
 # The *information horizon* is the number of steps until the gradient is below 1e-3 of its
-# start. The lecture's example of why it matters: in "Jane walked into the room. John walked in
+# start. An example of why it matters, from CS224N's notes on language models: in "Jane walked into the room. John walked in
 # too. It was late in the day. Jane said hi to ___", the answer depends on a word ~15 steps back.
 # If the gradient from the blank dies within 8 steps, training cannot learn that dependency.
 #
 # ## The widget
 #
 # Move the sliders: cell type, activation, spectral radius, hidden size, sequence length,
-# initialisation, input scale, the bias of the gate that keeps memory (LSTM forget gate, GRU
-# update gate), and a clipping threshold (the gradient flowing back through each step is
-# rescaled to at most this norm: clipping tames explosion but cannot revive a vanished gradient).
-# The left panel shows the measured gradient against the reference ρ^k and, for the RNN, the
-# bound $\prod_i \gamma_i \lVert W_{hh} \rVert_2$; the right panel the singular values of the one-step
-# Jacobians.
+# initialisation, input scale, and two controls that belong to later notebooks: the bias of the
+# gate that keeps memory (the LSTM forget gate and GRU update gate of notebook 06) and a clipping
+# threshold (notebook 05: the gradient flowing back through each step is rescaled to at most this
+# norm; clipping tames explosion but cannot revive a vanished gradient). Leave those two alone for
+# now, or peek ahead. The left panel shows the measured gradient against the reference ρ^k (dashed)
+# and, for the RNN, the bound $\prod_i \gamma_i \lVert W_{hh} \rVert_2$ (grey, under the reference:
+# with an orthogonal $W_{hh}$ they nearly coincide); the right panel the singular values of the
+# one-step Jacobians: when even the largest sits below 1, every direction shrinks.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -175,16 +203,25 @@ widget
 
 # %% [markdown]
 # Without a running kernel (a static export of this page) the widget above shows its saved image;
-# here is the same plot for its default setting as a plain figure:
+# here is the same plot for its default setting as a plain figure. At ρ = 0.95 the bound and
+# ρ^k fall slowly, yet the measured gradient drops below 1e-3 within the horizon printed here:
+# the bound uses the steepest unit's slope γ_i, but most units sit on flatter parts of tanh (the
+# median singular value, right panel, is well below 1), so the gradient shrinks far faster.
 
 # %%
+# NBVAL_CHECK_OUTPUT
+r = measure(FlowSettings(rho=0.95, T=100, hidden=64))
+print(f"ρ = 0.95: information horizon {r.horizon} steps, where 0.95^k is still {0.95 ** r.horizon:.2f}")
 static_figure(rho=0.95, T=100, hidden=64)
 
 # %% [markdown]
-# ## RNN, LSTM and GRU at the same settings
+# ## A look ahead: RNN, LSTM and GRU at the same settings
 #
-# The lecture notes claim that "an LSTM keeps ~100 steps, a plain RNN ~7". Measured here, with
-# every recurrent weight block given the same spectral radius and initialisation:
+# The LSTM and GRU are taught in notebook 06, clipping in notebook 05; this section only
+# measures, ahead of time, a claim of the course's summary notes (not the lecture's slides): "an
+# LSTM keeps ~100 steps, a plain RNN ~7". Measured here, with every recurrent weight block given the same spectral radius and
+# initialisation, and the bias of the gate that keeps memory (forget gate f, update gate z) set
+# by hand:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -196,18 +233,33 @@ for label, kw in (("gate bias 0 (as initialised)", {}), ("forget / update gate b
     print(f"{label:30s}", "   ".join(f"{c.upper()} {h if h is not None else '> 200'}" for c, h in found.items()))
 
 # %% [markdown]
-# What this course finds:
+# What this measurement shows (untrained networks, random weights):
 #
 # * **At initialisation the gates do not help.** With zero gate biases the forget gate sits at
 #   σ(0) = 0.5, so the LSTM's cell state halves every step, and its gradient dies as fast as the
 #   RNN's (about a dozen steps).
 # * **The gates help when they are open for memory.** A forget-gate bias of 1 (a common
-#   initialisation) doubles the horizon; a bias of 3, which training can learn where the data
-#   needs memory, keeps the LSTM's gradient alive beyond 200 steps and the GRU's for ~100.
-#   The plain RNN cannot do this: its only path back in time goes through W_hh and tanh.
+#   initialisation) doubles the horizon; a bias of 3 keeps the LSTM's gradient alive beyond 200
+#   steps and the GRU's for ~100. The plain RNN has no such knob: its only path back in time goes
+#   through W_hh and tanh.
 # * **Saturating inputs** cut the vanilla RNN to ~8 steps, close to the notes' "~7".
 #
-# So "LSTM ~100, RNN ~7" is not a property of the architectures at any setting; it describes
-# a trained LSTM whose forget gates have learned to stay near 1, against a vanilla RNN whose
-# units saturate. Notebook 05 turns to the remedies for the vanilla RNN (clipping against
-# explosion; identity initialisation and ReLU against vanishing), notebook 06 to the gates.
+# So "LSTM ~100, RNN ~7" is not a property of the architectures at every setting: it holds for an
+# LSTM whose forget gates are open (bias 3 here) against a vanilla RNN whose units saturate. Why
+# the gates give the gradient this second path is notebook 06's subject.
+#
+# ## Recap
+#
+# * Hand-written BPTT equals autograd (to 1e-8) and finite differences (relative error below
+#   1e-5) for every parameter; each shared weight's gradient is a sum over time.
+# * Truncating the backward pass to k = 1 step puts ∂E/∂W_hh 0.225 (relative) away from the
+#   full gradient, k = 2 0.044; k = T is full BPTT.
+# * The gradient back through k steps is a product of k Jacobians diag(f'(z_i)) W_hh:
+#   ‖W_hh‖₂ < 1/γ makes it vanish, ρ(W_hh) > 1/γ is needed for it to explode. Measured at T = 100:
+#   ρ = 0.8 vanishes, ρ = 1.2 explodes only with a linear activation, and tanh's saturation
+#   shortens the horizon to a few steps.
+#
+# **Next:** notebook 05 (`notebooks/05_clipping`): gradient clipping against explosion, identity
+# initialisation and ReLU against vanishing. First, this notebook's exercises
+# (`exercises/04_bptt`): the one-step δ recursion, the W_hh sum over time, the Jacobian norm, and
+# the full backward pass for every parameter, derived by you and checked against autograd.

@@ -114,3 +114,34 @@ def test_generate_is_seeded_stops_at_eos_and_bans():
     assert 3 not in d and len(d) < 200
     with pytest.raises(ValueError, match="start"):
         generate(lm, [], 5)
+
+
+def test_temperature_widget_and_figure():
+    """The temperature slider redraws the distribution and the sample; the static figure has one
+    bar group per temperature, each bar a probability of softmax(z / T) (notebook 03)."""
+    pytest.importorskip("ipywidgets")
+    from course_lib.widgets import TemperatureWidget, temperature_figure
+    torch.manual_seed(0)
+    model = RNNLM(6, embed_dim=4, hidden_size=8)
+    tokens = list("abcdef")
+    fig = temperature_figure(model, tokens, [0, 1, 2], temperatures=(0.5, 2.0), top=4)
+    ax = fig.axes[0]
+    assert len(ax.containers) == 2 and ax.get_xlabel() and ax.get_ylabel()
+    logits = model.step_logits(torch.tensor([[0, 1, 2]]))[0][0, -1].detach()
+    top = torch.argsort(logits, descending=True)[:4]
+    heights = [b.get_height() for b in ax.containers[0]]
+    torch.testing.assert_close(torch.tensor(heights, dtype=torch.float32), temperature_probs(logits, 0.5)[top],
+                               atol=1e-6, rtol=0)
+    w = TemperatureWidget(model, tokens, [0, 1, 2], temperature=1.0, top=4, sample_length=20)
+    image, sample = w.image.value, w.sample.value
+    w.slider.value = 0.2
+    assert w.image.value != image and w.sample.value.startswith("<pre")
+
+
+def test_unrolled_lm_figure_shows_shifted_targets():
+    from course_lib.figures import unrolled_lm
+    fig = unrolled_lm("abcd")
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "x_1\n'a'" in texts and "y_1\n'b'" in texts and "y_3\n'd'" in texts      # target t = input t+1
+    import matplotlib.pyplot as plt
+    plt.close(fig)

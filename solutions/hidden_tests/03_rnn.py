@@ -1,6 +1,7 @@
 """Hidden tests for 03_rnn: each isolates one term of the equations."""
 import numpy as np
 
+from course_lib.grading.sandbox import TensorArg
 from course_lib.grading.spec import as_array, expect, expect_close, test
 
 rng = np.random.default_rng(2024)
@@ -140,3 +141,120 @@ def banned_several_with_temperature(student):
     e = np.exp(z / 2)
     e[[1, 4]] = 0
     expect_close(p, e / e.sum(), "ban ids 1 and 4 and renormalise the rest of softmax(z / 2)")
+
+
+# ----------------------------------------------------------------------------- part 2: the RNN LM in PyTorch
+
+@test("lm_batch", points=1)
+def last_window_and_length_one(student):
+    """the last window that still has a target, and windows of length 1"""
+    ids = rng.integers(0, 20, size=12)
+    x, y = student.call("lm_batch", [int(i) for i in ids], [12 - 4 - 1, 0], 4)
+    expect_close(x, np.stack([ids[7:11], ids[0:4]]), "x[b] = ids[s : s + seq_len]")
+    expect_close(y, np.stack([ids[8:12], ids[1:5]]), "the last window ends one token before the end, "
+                 "and its last target is the sequence's last token")
+    x, y = student.call("lm_batch", [int(i) for i in ids], [5, 2, 9], 1)
+    expect_close(y, ids[[6, 3, 10]][:, None], "with seq_len = 1 each target is the single token after the input")
+
+
+@test("lm_batch", points=1)
+def targets_overlap_inputs_by_all_but_one(student):
+    """y[:, :-1] equals x[:, 1:]: the same window, one step later"""
+    ids = rng.integers(0, 50, size=40)
+    x, y = student.call("lm_batch", [int(i) for i in ids], [1, 11, 25], 9)
+    x, y = as_array(x, "x", shape=(3, 9)), as_array(y, "y", shape=(3, 9))
+    expect(np.array_equal(y[:, :-1], x[:, 1:]), "the targets are the inputs shifted left by one step")
+    expect(np.array_equal(y[:, -1], ids[[10, 20, 34]]), "the last target of each window is the token after it")
+
+
+def _lm_logits(P, idx):
+    x = P["embed.weight"][idx]
+    h, states = np.zeros((idx.shape[0], P["W_hh"].shape[0])), []
+    for t in range(idx.shape[1]):
+        h = np.tanh(x[:, t] @ P["W_xh"].T + h @ P["W_hh"].T + P["b_h"])
+        states.append(h)
+    return np.stack(states, 1) @ P["W_hy"].T + P["b_y"]
+
+
+def _params(V, E, H):
+    P = {"embed.weight": rng.normal(size=(V, E)), "W_xh": rng.normal(size=(H, E)) * 0.5,
+         "W_hh": rng.normal(size=(H, H)) * 0.5, "b_h": rng.normal(size=H) * 0.3,
+         "W_hy": rng.normal(size=(V, H)), "b_y": rng.normal(size=V) * 0.3}
+    return {k: v.astype(np.float32).astype(np.float64) for k, v in P.items()}
+
+
+@test("RNNLanguageModel", points=1)
+def long_sequence_and_no_targets(student):
+    """T = 12, B = 1, targets None: logits only, loss None"""
+    P, idx = _params(11, 6, 8), rng.integers(0, 11, size=(1, 12))
+    m = student.new("RNNLanguageModel", 11, 6, 8)
+    m.set_params(P)
+    logits, loss = m.call("forward", TensorArg(idx, dtype="int64"))
+    expect(loss is None, "without targets, forward should return (logits, None)")
+    expect_close(logits, _lm_logits(P, idx), "logits W_hy h_t + b_y over 12 steps: is h carried through every step?",
+                 atol=1e-4, rtol=1e-4)
+
+
+@test("RNNLanguageModel", points=1)
+def gradients_match_autograd_reference(student):
+    """∂loss/∂θ for every parameter equals a float64 autograd reference"""
+    import torch
+    V, E, H = 6, 4, 5
+    P, idx, tg = _params(V, E, H), rng.integers(0, V, size=(3, 5)), rng.integers(0, V, size=(3, 5))
+    m = student.new("RNNLanguageModel", V, E, H)
+    m.set_params(P)
+    got = m.backward(TensorArg(idx, dtype="int64"), TensorArg(tg, dtype="int64"), grad_output=1.0,
+                     method="forward", output_index=1)
+    T = {k: torch.tensor(v, requires_grad=True) for k, v in P.items()}
+    x = T["embed.weight"][torch.tensor(idx)]
+    h, states = torch.zeros(3, H, dtype=torch.double), []
+    for t in range(5):
+        h = torch.tanh(x[:, t] @ T["W_xh"].T + h @ T["W_hh"].T + T["b_h"])
+        states.append(h)
+    logits = torch.stack(states, 1) @ T["W_hy"].T + T["b_y"]
+    torch.nn.functional.cross_entropy(logits.reshape(-1, V), torch.tensor(tg).reshape(-1)).backward()
+    for name, p in T.items():
+        expect(name in got["param_grads"], f"no gradient reached {name}: is it used in forward?")
+        expect_close(got["param_grads"][name], p.grad.numpy(), f"∂loss/∂{name} differs from autograd's on the "
+                     "lecture's model (is h detached somewhere, or a step skipped?)", atol=1e-5, rtol=1e-4)
+
+
+@test("RNNLanguageModel", points=1)
+def rows_of_the_batch_are_independent(student):
+    """a batch gives each row the logits it gets alone (batch on axis 0, time on axis 1)"""
+    P, idx = _params(5, 3, 4), rng.integers(0, 5, size=(4, 3))
+    m = student.new("RNNLanguageModel", 5, 3, 4)
+    m.set_params(P)
+    logits, _ = m.call("forward", TensorArg(idx, dtype="int64"))
+    expect_close(logits, _lm_logits(P, idx), "each row is its own sequence: time is axis 1 (B = 4, T = 3)",
+                 atol=1e-4, rtol=1e-4)
+
+
+TEXT = [0, 1, 2, 0, 3, 4, 0, 1, 2, 0, 3, 4] * 5      # after 0 comes 1 or 3, depending on two tokens back
+
+
+def _seq_mean_loss(P, ids):
+    P = {k: as_array(v, k) for k, v in P.items()}
+    idx, tg = np.array([ids[:-1]]), np.array([ids[1:]])
+    return _seq_loss(_lm_logits(P, idx), tg)[0], _seq_loss(_lm_logits(P, idx), idx)[0]
+
+
+@test("train_lm", points=1)
+def learns_another_sequence(student):
+    """another sequence (V = 5), another seed: the trained model predicts each next token"""
+    losses, P = student.call("train_lm", TEXT, 5, 120, 10, 8, 1.0, 3)
+    loss, copy_loss = _seq_mean_loss(P, TEXT)
+    expect(loss < 0.3, f"next-token loss after training {loss:.2f} nats, expected below 0.3"
+           + (" (it predicts the current token: shift the targets by one)" if copy_loss < loss else ""))
+
+
+@test("train_lm", points=1)
+def seeded_and_uses_its_arguments(student):
+    """the same seed repeats the run; lr = 0 leaves the model at its initial loss"""
+    a, _ = student.call("train_lm", TEXT, 5, 20, 6, 4, 1.0, 1)
+    b, _ = student.call("train_lm", TEXT, 5, 20, 6, 4, 1.0, 1)
+    expect_close(a, b, "two runs with the same seed should give the same losses: seed the model and the batches")
+    frozen, _ = student.call("train_lm", TEXT, 5, 20, 6, 4, 0.0, 1)
+    frozen = as_array(frozen, "losses", shape=(20,))
+    expect(abs(frozen[-5:].mean() - frozen[:5].mean()) < 0.2 and abs(frozen.mean() - np.log(5)) < 0.5,
+           "with lr = 0 nothing should be learned: use the lr argument in the update")

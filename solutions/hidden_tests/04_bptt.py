@@ -56,11 +56,15 @@ def previous_state_not_current(student):
 
 @test("grad_W_hh", points=1)
 def orientation(student):
-    """row i, column j: ∂E/∂(W_hh)_ij = Σ δ_i h_j"""
-    h = rng.normal(size=(1, 2, H))
-    dh = rng.normal(size=(1, 1, H))
+    """row i, column j: only unit 2's delta and unit 0's previous state are non-zero -> only entry (2, 0)"""
+    h = np.zeros((2, 4, H))
+    h[:, :-1, 0] = rng.normal(size=(2, 3))          # h_{t-1} non-zero in unit j = 0 only
+    dh = np.zeros((2, 3, H))
+    dh[:, :, 2] = rng.normal(size=(2, 3))           # δ_h^t non-zero in unit i = 2 only
     out = as_array(student.call("grad_W_hh", h, dh), "grad_W_hh(...)", shape=(H, H))
-    expect_close(out, np.outer(dh[0, 0], h[0, 0]), "transposed: entry (i, j) is δ_i times h_j")
+    ref = np.zeros((H, H))
+    ref[2, 0] = (dh[:, :, 2] * h[:, :-1, 0]).sum()
+    expect_close(out, ref, "entry (i, j) of ∂E/∂W_hh is Σ δ_i h_j: row = the delta's unit, column = the state's unit")
 
 
 def _jn(W, h, a, b):
@@ -91,3 +95,43 @@ def spectral_not_frobenius(student):
     h = np.zeros((3, H))
     expect_close(student.call("jacobian_norm", W_HH, h, 0, 2), np.linalg.norm(W_HH @ W_HH, 2),
                  "use the spectral norm np.linalg.norm(J, 2), not the Frobenius norm", rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------- the full backward pass
+# The autograd reference and the comparison (with its messages) are the public file's.
+import importlib.util as _ilu  # noqa: E402
+
+from course_lib.grading import paths as _paths  # noqa: E402
+
+_spec = _ilu.spec_from_file_location("_public_04", _paths.PUBLIC_TESTS / "04_bptt.py")
+_public = _ilu.module_from_spec(_spec)
+_spec.loader.exec_module(_public)
+bptt_case, compare_bptt = _public.bptt_case, _public.compare_bptt
+ALL = ("W_xh", "W_hh", "b_h", "W_hy", "b_y", "h0")
+
+
+@test("bptt", points=1)
+def one_step(student):
+    """T = 1: no recurrence in the backward pass at all"""
+    compare_bptt(student, bptt_case(3, 1, 2, 4, 2, 101), ALL)
+
+
+@test("bptt", points=1)
+def longer_and_wider(student):
+    """B = 4, T = 9, D = 5, H = 6, M = 3"""
+    compare_bptt(student, bptt_case(4, 9, 5, 6, 3, 102), ALL)
+
+
+@test("bptt", points=1)
+def one_sequence_zero_start(student):
+    """B = 1, h_0 = 0: ∂E/∂h_0 still flows back"""
+    params, X, d, h0 = bptt_case(1, 6, 3, 5, 2, 103)
+    compare_bptt(student, (params, X, d, np.zeros_like(h0)), ALL)
+
+
+@test("bptt", points=1)
+def saturated_units(student):
+    """large inputs saturate tanh: the gradients through saturated units nearly vanish, and must match"""
+    params, X, d, h0 = bptt_case(2, 5, 3, 4, 2, 104)
+    compare_bptt(student, (params, X * 6, d, h0), ALL)
+
