@@ -285,3 +285,14 @@ def test_adding_regressor_shapes_and_scratch_equals_torch(spec):
         copy_rnn_weights(scratch.rnn, net.rnn)
         scratch.head.load_state_dict(net.head.state_dict())
         assert torch.allclose(scratch(x, y)[0], pred, atol=1e-5)
+
+
+def test_cliff_widget_redraws_when_the_threshold_moves():
+    pytest.importorskip("ipywidgets")
+    widget = cliff.CliffWidget(threshold=10.0)
+    first = widget.image.value
+    assert first[:8] == b"\x89PNG\r\n\x1a\n" and "largest step" in widget.readout.value
+    widget.controls["threshold"].value = 1000.0
+    assert widget.image.value != first and len(widget.latencies) == 2
+    fig = cliff.cliff_figure(threshold=1.0, mode="value")
+    assert len(fig.axes) == 3 and fig.axes[0].get_xlabel() == "recurrent weight w"
