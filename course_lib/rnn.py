@@ -11,6 +11,10 @@ Design, for the notebooks that follow: a *cell* maps ``(x_t, state) -> (h_t, sta
 ``StackedRecurrent`` unrolls any list of cells over time and layers. The LSTM and GRU cells of
 notebook 06 (state ``(h, c)`` or ``h``) plug into the same unroller, and so do the BiRNN,
 seq2seq and attention models built on them.
+
+Initialisers against vanishing gradients (notebook 05): ``init_recurrent_(rnn, "identity")`` (the
+IRNN: W_hh = I, b_h = 0, for ReLU cells) and ``init_recurrent_(rnn, "orthogonal")`` (W_hh = Q,
+QQᵀ = I, equal to ``nn.init.orthogonal_``), for the scratch RNN and ``nn.RNN`` alike.
 """
 from __future__ import annotations
 
