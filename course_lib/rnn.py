@@ -11,6 +11,10 @@ Design, for the notebooks that follow: a *cell* maps ``(x_t, state) -> (h_t, sta
 ``StackedRecurrent`` unrolls any list of cells over time and layers. The LSTM and GRU cells of
 notebook 06 (state ``(h, c)`` or ``h``) plug into the same unroller, and so do the BiRNN,
 seq2seq and attention models built on them.
+
+Initialisers against vanishing gradients (notebook 05): ``init_recurrent_(rnn, "identity")`` (the
+IRNN: W_hh = I, b_h = 0, for ReLU cells) and ``init_recurrent_(rnn, "orthogonal")`` (W_hh = Q,
+QQᵀ = I, equal to ``nn.init.orthogonal_``), for the scratch RNN and ``nn.RNN`` alike.
 """
 from __future__ import annotations
 
@@ -140,6 +144,71 @@ def copy_rnn_weights(scratch: RNNScratch, reference: nn.RNN) -> None:
         cell.W_hh.copy_(getattr(reference, f"weight_hh_l{l}"))
         if cell.b_h is not None:
             cell.b_h.copy_(getattr(reference, f"bias_ih_l{l}") + getattr(reference, f"bias_hh_l{l}"))
+
+
+# ----------------------------------------------------------------------------- initialisers (notebook 05)
+
+def orthogonal_matrix(gaussian: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
+    """The (semi-)orthogonal matrix that ``nn.init.orthogonal_`` makes from a Gaussian matrix.
+
+    gaussian: (rows, cols) with N(0, 1) entries -> (rows, cols) with orthonormal rows (rows ≤ cols)
+    or columns (rows ≥ cols), times ``gain``. QR-factorise A = QR (of Aᵀ when the matrix is wide)
+    and flip each column of Q by the sign of R's diagonal: without the flip the result depends on
+    the QR routine's sign convention and is not uniformly distributed (Mezzadri 2007).
+    """
+    if gaussian.ndim != 2:
+        raise ValueError(f"gaussian must be a matrix (rows, cols), got shape {tuple(gaussian.shape)}")
+    rows, cols = gaussian.shape
+    a = gaussian.T if rows < cols else gaussian                 # QR needs a tall (or square) matrix
+    q, r = torch.linalg.qr(a)                                   # q (max, min), r (min, min)
+    q = q * torch.diagonal(r).sign()                            # column j times sign(r_jj)
+    return gain * (q.T if rows < cols else q)
+
+
+@torch.no_grad()
+def orthogonal_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Fill a (rows, cols) tensor with an orthogonal matrix, in place; equal to
+    ``nn.init.orthogonal_(tensor, gain, generator)`` for the same generator state."""
+    gaussian = tensor.new_empty(tensor.shape).normal_(0, 1, generator=generator)
+    return tensor.copy_(orthogonal_matrix(gaussian, gain))
+
+
+def _recurrent_layers(rnn: nn.Module) -> list[tuple[torch.Tensor, list[torch.Tensor]]]:
+    """(W_hh, [biases]) per layer of an RNNScratch / StackedRecurrent of RNN cells, or an nn.RNN."""
+    if isinstance(rnn, RNNCellScratch):
+        return [(rnn.W_hh, [rnn.b_h] if rnn.b_h is not None else [])]
+    if isinstance(rnn, StackedRecurrent):
+        return [layer for cell in rnn.cells for layer in _recurrent_layers(cell)]
+    if isinstance(rnn, nn.RNN) and not rnn.bidirectional:
+        return [(getattr(rnn, f"weight_hh_l{l}"), [getattr(rnn, f"bias_{k}_l{l}") for k in ("ih", "hh") if rnn.bias])
+                for l in range(rnn.num_layers)]
+    raise TypeError(f"expected a vanilla RNN (RNNCellScratch, RNNScratch or a one-way nn.RNN), got {type(rnn).__name__}")
+
+
+@torch.no_grad()
+def init_recurrent_(rnn: nn.Module, scheme: str, gain: float = 1.0,
+                    generator: torch.Generator | None = None) -> nn.Module:
+    """Initialise the recurrent weights W_hh of every layer, in place, against vanishing gradients.
+
+    scheme="identity": W_hh = gain · I and b_h = 0 (the IRNN of Le et al. 2015, meant for ReLU
+    cells: with h_{t-1} ≥ 0 and no input the state is copied unchanged, so ∂h_t/∂h_{t-1} = I
+    where units are active). W_xh keeps its default initialisation (the paper draws it from
+    N(0, 0.001²); the default learns faster in our short runs).
+    scheme="orthogonal": W_hh = gain · Q with Q a random orthogonal matrix (all singular values 1,
+    so the linear part of each step neither shrinks nor grows any direction); biases are kept.
+    Works on RNNCellScratch, RNNScratch / StackedRecurrent of RNN cells and nn.RNN (whose two
+    biases b_ih + b_hh are the lecture's b_h). Returns ``rnn``.
+    """
+    if scheme not in ("identity", "orthogonal"):
+        raise ValueError(f"scheme must be 'identity' or 'orthogonal', got {scheme!r}")
+    for W_hh, biases in _recurrent_layers(rnn):
+        if scheme == "identity":
+            W_hh.copy_(gain * torch.eye(W_hh.shape[0], dtype=W_hh.dtype))
+            for b in biases:
+                b.zero_()
+        else:
+            orthogonal_(W_hh, gain, generator)
+    return rnn
 
 
 # ----------------------------------------------------------------------------- the RNN language model

@@ -1,8 +1,9 @@
 """The one training loop every notebook uses.
 
 A model follows the course's signature ``forward(idx, targets) -> (logits, loss)``.
-``train`` feeds it batches, steps the optimiser, optionally clips the gradient norm
-(the lecture's remedy for exploding gradients), stops after a number of steps or seconds,
+``train`` feeds it batches, steps the optimiser, optionally clips the gradients by global norm
+or by value (the lecture's remedy for exploding gradients, ``course_lib.clipping``), stops after
+a number of steps or seconds,
 and returns a ``History`` of loss, perplexity (= exp(loss), loss in nats) and the
 gradient norm *before* clipping, which is the number that shows an explosion.
 """
@@ -15,6 +16,7 @@ from typing import Callable, Iterable, Iterator
 
 import torch
 
+from .clipping import clip_grad_norm_, clip_grad_value_, grad_norm
 from .device import get_device
 
 
@@ -82,6 +84,7 @@ def train(model: torch.nn.Module,
           optimizer: torch.optim.Optimizer | None = None,
           lr: float = 1e-3,
           clip: float | None = None,
+          clip_mode: str = "norm",
           scheduler=None,
           device: torch.device | str | None = None,
           eval_fn: Callable[[torch.nn.Module], float] | None = None,
@@ -95,7 +98,10 @@ def train(model: torch.nn.Module,
     steps / seconds: stop after this many optimiser steps or this much wall time
         (whichever comes first; at least one must be given). Use ``steps`` where a
         notebook's printed numbers must be reproducible, ``seconds`` for budgets.
-    optimizer: defaults to Adam(lr). clip: max gradient norm (``None``: no clipping).
+    optimizer: defaults to Adam(lr). clip: the clipping threshold (``None``: no clipping);
+        ``clip_mode="norm"`` rescales all gradients together to global 2-norm ≤ clip (Mikolov),
+        ``"value"`` clamps every entry to [−clip, clip]. ``History.grad_norm`` holds the global
+        2-norm before clipping, every step.
     scheduler: an optional ``torch.optim.lr_scheduler`` stepped after every optimiser step.
     eval_fn(model) -> loss, run every ``eval_every`` steps and at the end, in eval mode.
     """
@@ -109,6 +115,8 @@ def train(model: torch.nn.Module,
         raise ValueError(f"seconds must be > 0, got {seconds!r}")
     if clip is not None and not clip > 0:
         raise ValueError(f"clip must be > 0 or None, got {clip!r}")
+    if clip_mode not in ("norm", "value"):
+        raise ValueError(f"clip_mode must be 'norm' or 'value', got {clip_mode!r}")
     device = get_device() if device is None else torch.device(device)
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -142,8 +150,13 @@ def train(model: torch.nn.Module,
             loss = out[1]
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            # clip_grad_norm_ returns the total norm before clipping: with max_norm=inf it only measures.
-            norm = torch.nn.utils.clip_grad_norm_(params, clip if clip is not None else float("inf"))
+            # the global norm BEFORE clipping is what shows an explosion, so that is what History keeps
+            if clip is not None and clip_mode == "norm":
+                norm = clip_grad_norm_(params, clip)          # returns the norm of the original gradients
+            else:
+                norm = grad_norm(params)
+                if clip is not None:
+                    clip_grad_value_(params, clip)
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()

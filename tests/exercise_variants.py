@@ -8,7 +8,8 @@ unscaled, unmasked, log-base mix-ups...), so the tests are shown to catch them.
 # Exercises that call another exercise's function (as the notebook tells students to):
 # a wrong variant of the callee may also cost the caller its points.
 DEPENDS = {"03_rnn": {"rnn_step": ["rnn_forward"], "lm_batch": ["train_lm"], "RNNLanguageModel": ["train_lm"]},
-           "04_bptt": {"delta_h_step": ["bptt"]}}
+           "04_bptt": {"delta_h_step": ["bptt"]},
+           "05_clipping": {"clip_grad_norm": ["clipped_descent"]}}
 
 VARIANTS = {
     "00_welcome": {
@@ -263,6 +264,70 @@ VARIANTS = {
             "farthest_first": "import numpy as np\ndef cosine_neighbours(E, i, k):\n"
                               "    En = E / np.linalg.norm(E, axis=1, keepdims=True)\n    s = En @ En[i]\n    s[i] = np.inf\n"
                               "    return [int(j) for j in np.argsort(s)[:k]]\n",
+        },
+    },
+    "05_clipping": {
+        "clip_grad_norm": {
+            "per_tensor_norm": "import numpy as np\ndef clip_grad_norm(grads, max_norm, norm_type=2.0):\n"
+                               "    out = [g * min(1.0, max_norm / (np.linalg.norm(np.ravel(g), norm_type) + 1e-6)) for g in grads]\n"
+                               "    return out, float(np.linalg.norm(np.concatenate([np.ravel(g) for g in grads]), norm_type))\n",
+            "always_rescaled": "import numpy as np\ndef clip_grad_norm(grads, max_norm, norm_type=2.0):\n"
+                               "    total = float(np.linalg.norm(np.concatenate([np.ravel(g) for g in grads]), norm_type))\n"
+                               "    return [g * max_norm / (total + 1e-6) for g in grads], total\n",
+            "norm_not_returned": "import numpy as np\ndef clip_grad_norm(grads, max_norm, norm_type=2.0):\n"
+                                 "    total = float(np.linalg.norm(np.concatenate([np.ravel(g) for g in grads]), norm_type))\n"
+                                 "    return [g * min(1.0, max_norm / (total + 1e-6)) for g in grads]\n",
+            "norm_of_clipped": "import numpy as np\ndef clip_grad_norm(grads, max_norm, norm_type=2.0):\n"
+                               "    total = float(np.linalg.norm(np.concatenate([np.ravel(g) for g in grads]), norm_type))\n"
+                               "    out = [g * min(1.0, max_norm / (total + 1e-6)) for g in grads]\n"
+                               "    return out, float(np.linalg.norm(np.concatenate([np.ravel(g) for g in out]), norm_type))\n",
+            "always_two_norm": "import numpy as np\ndef clip_grad_norm(grads, max_norm, norm_type=2.0):\n"
+                               "    total = float(np.linalg.norm(np.concatenate([np.ravel(g) for g in grads])))\n"
+                               "    return [g * min(1.0, max_norm / (total + 1e-6)) for g in grads], total\n",
+        },
+        "clip_grad_value": {
+            "upper_side_only": "import numpy as np\ndef clip_grad_value(grads, clip_value):\n"
+                               "    return [np.minimum(g, clip_value) for g in grads]\n",
+            "sign_lost": "import numpy as np\ndef clip_grad_value(grads, clip_value):\n"
+                         "    return [np.clip(np.abs(g), 0, clip_value) for g in grads]\n",
+            "norm_clipping_instead": "import numpy as np\ndef clip_grad_value(grads, clip_value):\n"
+                                     "    return [g * min(1.0, clip_value / (np.linalg.norm(g) + 1e-6)) for g in grads]\n",
+            "in_place_returns_none": "import numpy as np\ndef clip_grad_value(grads, clip_value):\n"
+                                     "    for g in grads:\n        np.clip(g, -clip_value, clip_value, out=g)\n",
+        },
+        "orthogonal_from": {
+            "no_sign_fix": "import numpy as np\ndef orthogonal_from(A, gain=1.0):\n    rows, cols = A.shape\n"
+                           "    q, r = np.linalg.qr(A.T if rows < cols else A)\n    return gain * (q.T if rows < cols else q)\n",
+            "wide_not_transposed": "import numpy as np\ndef orthogonal_from(A, gain=1.0):\n    q, r = np.linalg.qr(A)\n"
+                                   "    return gain * q * np.sign(np.diag(r))\n",
+            "gain_ignored": "import numpy as np\ndef orthogonal_from(A, gain=1.0):\n    rows, cols = A.shape\n"
+                            "    q, r = np.linalg.qr(A.T if rows < cols else A)\n    q = q * np.sign(np.diag(r))\n"
+                            "    return q.T if rows < cols else q\n",
+            "sign_fix_on_rows": "import numpy as np\ndef orthogonal_from(A, gain=1.0):\n    rows, cols = A.shape\n"
+                                "    q, r = np.linalg.qr(A.T if rows < cols else A)\n    q = np.sign(np.diag(r))[:, None] * q if q.shape[0] == q.shape[1] else q\n"
+                                "    return gain * (q.T if rows < cols else q)\n",
+        },
+        "clipped_descent": {
+            "clips_the_step_not_the_gradient": "import numpy as np\nfrom course_lib import cliff\n"
+                "def clipped_descent(start, lr, steps, threshold):\n    p = np.array(start, float); pts = [p.copy()]\n"
+                "    for _ in range(steps):\n        _, dw, db = cliff.loss_and_grad(p[0], p[1])\n"
+                "        (s,), _ = clip_grad_norm([lr * np.array([dw, db])], threshold)\n        p = p - s; pts.append(p.copy())\n"
+                "    return np.array(pts)\n",
+            "value_clipping": "import numpy as np\nfrom course_lib import cliff\n"
+                "def clipped_descent(start, lr, steps, threshold):\n    p = np.array(start, float); pts = [p.copy()]\n"
+                "    for _ in range(steps):\n        _, dw, db = cliff.loss_and_grad(p[0], p[1])\n"
+                "        p = p - lr * np.clip(np.array([dw, db]), -threshold, threshold); pts.append(p.copy())\n"
+                "    return np.array(pts)\n",
+            "clipped_but_unused": "import numpy as np\nfrom course_lib import cliff\n"
+                "def clipped_descent(start, lr, steps, threshold):\n    p = np.array(start, float); pts = [p.copy()]\n"
+                "    for _ in range(steps):\n        _, dw, db = cliff.loss_and_grad(p[0], p[1])\n        g = np.array([dw, db])\n"
+                "        clip_grad_norm([g], threshold)\n        p = p - lr * g; pts.append(p.copy())\n"
+                "    return np.array(pts)\n",
+            "start_not_included": "import numpy as np\nfrom course_lib import cliff\n"
+                "def clipped_descent(start, lr, steps, threshold):\n    p = np.array(start, float); pts = []\n"
+                "    for _ in range(steps):\n        _, dw, db = cliff.loss_and_grad(p[0], p[1])\n"
+                "        (g,), _ = clip_grad_norm([np.array([dw, db])], threshold)\n        p = p - lr * g; pts.append(p.copy())\n"
+                "    return np.array(pts)\n",
         },
     },
 }
