@@ -96,7 +96,7 @@ def decode(ids) -> str:
     return " ".join(VOCAB[i] if i >= 0 else "_" for i in (ids.tolist() if hasattr(ids, "tolist") else ids))
 
 
-def accuracy_by_distance(cell: str, distances, *, steps: int = 400, seed: int = 0, memory_bias: float = 0.0,
+def accuracy_by_distance(cell: str, distances, *, steps: int = 300, seed: int = 0, memory_bias: float = 0.0,
                          hidden_size: int = 32, embed_dim: int = 16, batch_size: int = 32, lr: float = 1e-2,
                          clip: float = 1.0, eval_size: int = 500, device=None) -> dict[int, float]:
     """For each distance: a fresh ``RecurrentLM`` with this ``cell`` ("rnn", "lstm", "gru") trained for
