@@ -96,22 +96,28 @@ def decode(ids) -> str:
     return " ".join(VOCAB[i] if i >= 0 else "_" for i in (ids.tolist() if hasattr(ids, "tolist") else ids))
 
 
-def accuracy_by_distance(cell: str, distances, *, steps: int = 300, seed: int = 0, memory_bias: float = 0.0,
-                         hidden_size: int = 32, embed_dim: int = 16, batch_size: int = 32, lr: float = 1e-2,
-                         clip: float = 1.0, eval_size: int = 500, device=None) -> dict[int, float]:
-    """For each distance: a fresh ``RecurrentLM`` with this ``cell`` ("rnn", "lstm", "gru") trained for
-    ``steps`` steps of Adam on sentences of that distance only (``train.train``, the one loop), then its
-    verb accuracy on ``eval_size`` new sentences (chance: 0.5). Seeded: the same call, the same numbers."""
+def train_agreement_model(cell: str, distance: int, *, steps: int = 300, seed: int = 0, memory_bias: float = 0.0,
+                          hidden_size: int = 32, embed_dim: int = 16, batch_size: int = 32, lr: float = 1e-2,
+                          clip: float = 1.0, device=None):
+    """A fresh ``RecurrentLM`` with this ``cell`` ("rnn", "lstm", "gru"; PyTorch's layers, for speed)
+    trained for ``steps`` steps of Adam on sentences of one ``distance`` with ``train.train`` (the
+    one loop). Seeded: the same call gives the same model."""
     from .device import get_device, seed_everything
-    from .lstm_gru import RecurrentLM, last_step_accuracy
+    from .lstm_gru import RecurrentLM
     from .train import train
 
     device = get_device() if device is None else device
-    out = {}
-    for d in distances:
-        seed_everything(seed)
-        model = RecurrentLM(len(VOCAB), embed_dim, hidden_size, cell=cell, memory_bias=memory_bias).to(device)
-        train(model, agreement_batches(batch_size, [d], seed=seed), steps=steps, lr=lr, clip=clip, device=device,
-              progress=False)
-        out[d] = last_step_accuracy(model, *agreement_batch(eval_size, d, seed=10_000 + d))
-    return out
+    seed_everything(seed)
+    model = RecurrentLM(len(VOCAB), embed_dim, hidden_size, cell=cell, memory_bias=memory_bias).to(device)
+    train(model, agreement_batches(batch_size, [distance], seed=seed), steps=steps, lr=lr, clip=clip, device=device,
+          progress=False)
+    return model
+
+
+def accuracy_by_distance(cell: str, distances, *, eval_size: int = 500, **settings) -> dict[int, float]:
+    """For each distance: ``train_agreement_model(cell, distance, **settings)``, then its verb
+    accuracy on ``eval_size`` new sentences of that distance (chance: 0.5)."""
+    from .lstm_gru import last_step_accuracy
+
+    return {d: last_step_accuracy(train_agreement_model(cell, d, **settings), *agreement_batch(eval_size, d, seed=10_000 + d))
+            for d in distances}

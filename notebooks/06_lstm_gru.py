@@ -55,7 +55,7 @@ from torch import nn
 
 from course_lib import get_device, seed_everything
 from course_lib.gradient_flow import FlowSettings, measure
-from course_lib.long_range import VOCAB, accuracy_by_distance, agreement_batch, decode
+from course_lib.long_range import STOI, VOCAB, accuracy_by_distance, agreement_batch, decode, train_agreement_model
 from course_lib.lstm_gru import (GRUCellScratch, GRUScratch, LSTMCellScratch, LSTMScratch, copy_from_torch,
                                  copy_to_torch, count_parameters, recurrent_parameters)
 
@@ -309,7 +309,70 @@ plt.show()
 # dependency is learned, not whether it can be represented. `tests/test_long_range.py` checks the
 # direction (RNN and LSTM as initialised at chance, LSTM with b_f = 3 and GRU
 # right at distance 20) with this seed and budget.
+
+# %% [markdown]
+# ### Inside the trained LSTM: which unit remembers "cat" or "cats"?
 #
+# Retrain the LSTM with b_f = 3 at distance 20 (the same seed, so the same model as in the table),
+# copy its `nn.LSTM` weights into our `LSTMScratch` (`copy_from_torch`), and run the scratch cell
+# step by step with `cell.step`, which returns every gate by its lecture name. Over 200 new
+# sentences, the unit whose final cell state differs most between singular and plural subjects
+# is the model's "number unit".
+
+# %%
+# NBVAL_CHECK_OUTPUT
+agree = train_agreement_model("lstm", 20, memory_bias=3.0, seed=SEED, device=device).cpu()
+scratch = LSTMScratch(16, 32)
+copy_from_torch(scratch, agree.rnn)
+cell = scratch.cells[0]
+idx, targets = agreement_batch(200, 20, seed=99)
+plural = targets[:, -1] == STOI["were"]
+with torch.no_grad():
+    state, steps = cell.init_state(len(idx)), []
+    for x_t in agree.embed(idx).unbind(1):
+        q = cell.step(x_t, state)
+        state = (q["h"], q["c"])
+        steps.append(q)
+    accuracy_here = float((agree(idx)[0][:, -1].argmax(-1) == targets[:, -1]).double().mean())
+c = torch.stack([q["c"] for q in steps], 1)           # (B, T, H): the cell state at every word
+f = torch.stack([q["f"] for q in steps], 1)           # (B, T, H): the forget gate
+unit = int((c[plural, -1].mean(0) - c[~plural, -1].mean(0)).abs().argmax())
+print(f"verb accuracy on these 200 sentences: {accuracy_here:.2f}")
+print(f"number unit: {unit}; its forget gate after the subject, mean {float(f[:, 2:, unit].mean()):.3f}"
+      f" (all units: {float(f[:, 2:].mean()):.3f})")
+sing, plur = c[~plural, -1, unit], c[plural, -1, unit]
+print(f"its cell state at the verb: singular subjects {float(sing.min()):+.1f} to {float(sing.max()):+.1f},"
+      f" plural {float(plur.min()):+.1f} to {float(plur.max()):+.1f}")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+fig, (ax_c, ax_f) = plt.subplots(1, 2, figsize=(11, 3.6), gridspec_kw={"width_ratios": [1, 1.4]})
+for b in range(12):
+    ax_c.plot(c[b, :, unit], color="tab:red" if plural[b] else "tab:blue", alpha=0.7)
+ax_c.plot([], [], color="tab:blue", label="singular subject (cat)")
+ax_c.plot([], [], color="tab:red", label="plural subject (cats)")
+ax_c.set_xlabel("position in the sentence (word)")
+ax_c.set_ylabel(f"cell state c_t of unit {unit}")
+ax_c.set_title("the number, carried in the cell")
+ax_c.legend(fontsize=8)
+words = decode(idx[0]).split()
+im = ax_f.imshow(f[0].T, aspect="auto", cmap="viridis", vmin=0, vmax=1)
+ax_f.set_xticks(range(len(words)), words, rotation=70, fontsize=7)
+ax_f.set_xlabel("word read at step t")
+ax_f.set_ylabel("hidden unit")
+ax_f.set_title(f"forget gate f_t, one sentence (unit {unit} is the number unit)")
+fig.colorbar(im, ax=ax_f, label="f_t")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# What to see: left, from the subject on, the number unit's cell state goes one way for "cat" and
+# the other for "cats" and keeps going across all 20 words, whatever nouns come in between; at the
+# verb, its value tells singular from plural (the ranges printed above). Right, the forget gates
+# (yellow = 1, keep): most units keep most of their cell, and the number unit keeps nearly all of
+# it at every word. This is the highway of the gradient figure, learned.
+
+# %% [markdown]
 # ## LSTM vs GRU: parameters and speed
 #
 # Per layer, a cell with g gate blocks has g·(H·D + H·H + 2H) parameters in PyTorch (two bias vectors
