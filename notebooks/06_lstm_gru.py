@@ -453,8 +453,8 @@ print(f"GRU / LSTM (PyTorch): {speed['nn.GRU'] / speed['nn.LSTM']:.2f}×;"
 # The lecture's advice, "start with an LSTM, switch to a GRU for efficiency", rests on the parameter
 # count (3 blocks instead of 4) and on fewer operations per step. Measured here, PyTorch's CPU
 # LSTM (a fused oneDNN kernel) is not slower than its GRU, so on a CPU the GRU's saving is in
-# parameters and memory, not necessarily in time; on a GPU (cuDNN has both) the GRU is usually the
-# faster. The scratch cells are plain PyTorch ops in a Python loop over time, yet close to PyTorch's
+# parameters and memory, not necessarily in time (on a GPU, where cuDNN fuses both, this notebook
+# has not measured it). The scratch cells are plain PyTorch ops in a Python loop over time, yet close to PyTorch's
 # fused kernels: `python tests/benchmarks/bench_lstm_gru.py` (medians of 7 interleaved runs, one
 # thread, on the course's shared 2-core machine) measured the scratch LSTM at 1.49× nn.LSTM's time
 # and the scratch GRU at 1.03× nn.GRU's. Single runs like the cell above are noisier.
