@@ -9,7 +9,8 @@ so its norm is bounded by Π_i ‖J_i‖₂ ≤ Π_i γ_i ‖W_hh‖₂ with γ_
 (Pascanu et al., 2013; the widget draws this bound). When the spectral
 radius ρ of W_hh is below 1 the product shrinks geometrically (vanishing gradients); above 1
 it can grow (exploding). ``measure`` runs a real forward pass and gets every ‖∂L_T/∂h_t‖ by
-autograd, for a vanilla RNN (tanh / ReLU / linear), an LSTM or a GRU.
+autograd, for a vanilla RNN (tanh / ReLU / linear), an LSTM or a GRU (the course's own cells,
+``course_lib.lstm_gru``, proven equal to nn.LSTM / nn.GRU).
 """
 from __future__ import annotations
 

@@ -360,9 +360,9 @@ class RecurrentLM(RNNLM):
                  cell: str = "lstm", impl: str = "torch", memory_bias: float = 0.0, reset_after: bool = True):
         if cell not in CELLS:
             raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
-        super().__init__(vocab_size, embed_dim, hidden_size, num_layers, impl=impl)
+        super().__init__(vocab_size, embed_dim, hidden_size, num_layers, impl=impl)   # embedding, RNN, head
         self.cell = cell
-        if cell == "lstm":
+        if cell == "lstm":                               # replace the RNN layers by gated ones
             self.rnn = (nn.LSTM(embed_dim, hidden_size, num_layers, batch_first=True) if impl == "torch"
                         else LSTMScratch(embed_dim, hidden_size, num_layers))
         elif cell == "gru":

@@ -231,11 +231,18 @@ def test_memory_bias_and_parameter_counts():
     assert torch.all(cell.b[4:8] == 1.0) and not torch.all(cell.b[:4] == 1.0)
     gru = GRUCellScratch(3, 4, update_bias=2.0)
     assert torch.all(gru.b_xh[4:8] + gru.b_hh[4:8] == 2.0)
-    for m in (torch.nn.LSTM(3, 4, 2), torch.nn.GRU(3, 4), LSTMScratch(3, 4, 2), GRUScratch(3, 4)):
+    for m in (torch.nn.LSTM(3, 4, 2), torch.nn.GRU(3, 4, 2)):
         set_memory_bias(m, 3.0)
-    ref = torch.nn.LSTM(3, 4)
-    set_memory_bias(ref, 3.0)
-    assert torch.all(ref.bias_ih_l0[4:8] + ref.bias_hh_l0[4:8] == 3.0)
+        for l in range(2):   # block 1 (f for the LSTM, z for the GRU) sums to 3; the other blocks are untouched
+            total = getattr(m, f"bias_ih_l{l}") + getattr(m, f"bias_hh_l{l}")
+            assert torch.all(total[4:8] == 3.0) and not torch.any(total[:4] == 3.0)
+    for m in (LSTMScratch(3, 4, 2), GRUScratch(3, 4, 2)):
+        set_memory_bias(m, 3.0)
+        for c in m.cells:
+            total = c.b if isinstance(c, LSTMCellScratch) else c.b_xh + c.b_hh
+            assert torch.all(total[4:8] == 3.0) and not torch.any(total[8:] == 3.0)
+    with pytest.raises(TypeError):
+        set_memory_bias(torch.nn.RNN(3, 4), 1.0)
     for cell_name, torch_cls in (("rnn", torch.nn.RNN), ("lstm", torch.nn.LSTM), ("gru", torch.nn.GRU)):
         assert recurrent_parameters(cell_name, 7, 5) == count_parameters(torch_cls(7, 5))
     # the scratch LSTM has one bias per gate (the lecture's b): H·4 fewer numbers than nn.LSTM
