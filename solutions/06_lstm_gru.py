@@ -56,7 +56,7 @@ def sigmoid(a):
 # %%
 def lstm_step(x_t, h_prev, c_prev, W_xh, W_hh, b):
     """One LSTM step. x_t (B, D), h_prev and c_prev (B, H), W_xh (4H, D), W_hh (4H, H), b (4H,) -> (h_t, c_t)."""
-    ### HINT: split the (B, 4H) pre-activations into 4 blocks of H columns (np.split), in the order i, f, c̃, o; sigmoid for gates, tanh for c̃
+    ### HINT: the (B, 4H) pre-activations hold four (B, H) column blocks, in the order i, f, c̃, o; σ for the three gates, tanh for c̃; h_t reads the NEW cell
     ### BEGIN SOLUTION
     a = x_t @ W_xh.T + h_prev @ W_hh.T + b
     a_i, a_f, a_c, a_o = np.split(a, 4, axis=1)
@@ -85,7 +85,7 @@ check("lstm_step")
 # %%
 def gru_step(x_t, h_prev, W_xh, W_hh, b):
     """One GRU step (lecture convention). x_t (B, D), h_prev (B, H), W_xh (3H, D), W_hh (3H, H), b (3H,) -> h_t (B, H)."""
-    ### HINT: r and z come from the first 2H rows; the candidate uses rows 2H:3H of W_xh and W_hh, with (r * h_prev) as the state
+    ### HINT: r and z come from the first 2H rows of the weights and b; the candidate's block (the last H rows) multiplies the reset state r_t ⊙ h_{t-1}
     ### BEGIN SOLUTION
     H = h_prev.shape[1]
     rz = sigmoid(x_t @ W_xh[:2 * H].T + h_prev @ W_hh[:2 * H].T + b[:2 * H])
@@ -132,7 +132,7 @@ class LSTMLayer(nn.Module):
 
     def forward(self, x, state=None):
         """x (B, T, D), state (h_0, c_0) each (1, B, H) or None -> (outputs (B, T, H), (h_n, c_n) each (1, B, H))."""
-        ### HINT: loop over x.unbind(1); gates = x_t @ W_ih.T + b_ih + h @ W_hh.T + b_hh, .chunk(4, dim=1); torch.stack the h's on dim 1; h_n is h[None]
+        ### HINT: one step per time index with (h, c) carried along; both biases enter every gate; outputs stack h_1..h_T on the time axis; h_n and c_n keep a leading layer axis of size 1
         ### BEGIN SOLUTION
         B = x.shape[0]
         if state is None:
