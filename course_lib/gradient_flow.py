@@ -10,7 +10,8 @@ so its norm is bounded by Π_i ‖J_i‖₂ ≤ Π_i γ_i ‖W_hh‖₂ with γ_
 product to shrink geometrically (vanishing gradients), and a spectral radius ρ(W_hh) > 1/γ is
 necessary for it to grow (exploding); over many steps the product behaves like ρ^k, since
 ‖W_hh^k‖^{1/k} → ρ. ``measure`` runs a real forward pass and gets every ‖∂L_T/∂h_t‖ by
-autograd, for a vanilla RNN (tanh / ReLU / linear), an LSTM or a GRU.
+autograd, for a vanilla RNN (tanh / ReLU / linear), an LSTM or a GRU (the course's own cells,
+``course_lib.lstm_gru``, proven equal to nn.LSTM / nn.GRU).
 """
 from __future__ import annotations
 
@@ -95,19 +96,19 @@ def _build_cell(s: FlowSettings, rng, dtype=torch.float64):
         W = torch.tensor(recurrent_matrix(H, s.rho, s.init, rng), dtype=dtype)
         act = {"tanh": torch.tanh, "relu": torch.relu, "linear": lambda z: z}[s.activation]
         return (lambda xp, h: act(xp + h @ W.T)), (lambda st: st), W
-    torch_cell = (torch.nn.LSTMCell if s.cell == "lstm" else torch.nn.GRUCell)(H, H).to(dtype)
+    # the course's own cells (course_lib.lstm_gru, proven equal to nn.LSTM / nn.GRU); the GRU in nn.GRU's convention
+    from .lstm_gru import GRUCellScratch, LSTMCellScratch
+    cell = LSTMCellScratch(H, H) if s.cell == "lstm" else GRUCellScratch(H, H, reset_after=True)
+    cell = cell.to(dtype)
     gates = 4 if s.cell == "lstm" else 3
     with torch.no_grad():          # every gate's recurrent block gets the chosen spectral radius and init
-        torch_cell.weight_hh.copy_(torch.tensor(np.concatenate([recurrent_matrix(H, s.rho, s.init, rng)
-                                                                for _ in range(gates)])))
-        torch_cell.weight_ih.copy_(torch.tensor(rng.normal(0, 1 / np.sqrt(H), (gates * H, H))))
-        torch_cell.bias_ih.zero_()
-        torch_cell.bias_hh.zero_()
-        # PyTorch's gate order: LSTM (i, f, g, o), GRU (r, z, n); the second block keeps memory
-        torch_cell.bias_hh[H:2 * H] = s.memory_bias
-    if s.cell == "lstm":
-        return (lambda x, st: torch_cell(x, st)), (lambda st: st[0]), None
-    return (lambda x, h: torch_cell(x, h)), (lambda st: st), None
+        cell.W_hh.copy_(torch.tensor(np.concatenate([recurrent_matrix(H, s.rho, s.init, rng) for _ in range(gates)])))
+        cell.W_xh.copy_(torch.tensor(rng.normal(0, 1 / np.sqrt(H), (gates * H, H))))
+        for b in ((cell.b,) if s.cell == "lstm" else (cell.b_xh, cell.b_hh)):
+            b.zero_()
+        # gate blocks in PyTorch's order: LSTM (i, f, c̃, o), GRU (r, z, h̃); the second keeps memory
+        (cell.b if s.cell == "lstm" else cell.b_hh)[H:2 * H] = s.memory_bias
+    return (lambda x, st: cell(x, st)[1]), (lambda st: st[0] if s.cell == "lstm" else st), None
 
 
 def measure(settings: FlowSettings | None = None, dtype: torch.dtype = torch.float64, **kwargs) -> FlowResult:

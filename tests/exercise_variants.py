@@ -331,3 +331,68 @@ VARIANTS = {
         },
     },
 }
+
+# ----------------------------------------------------------------------------- 06_lstm_gru
+# Built from one correct template each, with one term changed, so every variant differs from the
+# solution in exactly the mistake its name says.
+
+_LSTM06 = ("import numpy as np\ndef lstm_step(x_t, h_prev, c_prev, W_xh, W_hh, b):\n"
+           "    sig = lambda a: 1 / (1 + np.exp(-a))\n"
+           "    a_i, a_f, a_c, a_o = np.split(x_t @ W_xh.T + h_prev @ W_hh.T + b, 4, axis=1)\n"
+           "    i, f, g, o = sig(a_i), sig(a_f), {cand}, sig(a_o)\n"
+           "    c_t = {cell}\n    return {hidden}, c_t\n")
+_LSTM06_OK = dict(cand="np.tanh(a_c)", cell="f * c_prev + i * g", hidden="o * np.tanh(c_t)")
+
+_GRU06 = ("import numpy as np\ndef gru_step(x_t, h_prev, W_xh, W_hh, b):\n"
+          "    sig = lambda a: 1 / (1 + np.exp(-a))\n    H = h_prev.shape[1]\n"
+          "    rz = sig(x_t @ W_xh[:2 * H].T + h_prev @ W_hh[:2 * H].T + b[:2 * H])\n"
+          "    {rz}\n    h_tilde = np.tanh(x_t @ W_xh[2 * H:].T + {recurrent} + b[2 * H:])\n"
+          "    return {mix}\n")
+_GRU06_OK = dict(rz="r, z = rz[:, :H], rz[:, H:]", recurrent="(r * h_prev) @ W_hh[2 * H:].T",
+                 mix="z * h_prev + (1 - z) * h_tilde")
+
+_LAYER06 = ("import math\nimport torch\nfrom torch import nn\n"
+            "class LSTMLayer(nn.Module):\n"
+            "    def __init__(self, input_size, hidden_size):\n"
+            "        super().__init__()\n        self.hidden_size = hidden_size\n"
+            "        p = lambda *s: nn.Parameter(torch.zeros(*s, dtype=torch.float64))\n"
+            "        self.weight_ih_l0, self.weight_hh_l0 = p(4 * hidden_size, input_size), p(4 * hidden_size, hidden_size)\n"
+            "        self.bias_ih_l0, self.bias_hh_l0 = p(4 * hidden_size), p(4 * hidden_size)\n"
+            "    def forward(self, x, state=None):\n"
+            "        B = x.shape[0]\n"
+            "        z = torch.zeros(B, self.hidden_size, dtype=x.dtype)\n"
+            "        h0, c0 = {init}\n        h, c = h0, c0\n        outs = []\n"
+            "        for x_t in x.unbind(1):\n"
+            "            {carry}\n"
+            "            a = x_t @ self.weight_ih_l0.T + self.bias_ih_l0 + h @ self.weight_hh_l0.T{bias_hh}\n"
+            "            i, f, g, o = a.chunk(4, dim=1)\n"
+            "            i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)\n"
+            "            c = {cell}\n            h = {hidden}\n            outs.append(h)\n"
+            "        return torch.stack(outs, dim=1), {final}\n")
+_LAYER06_OK = dict(init="(z, z.clone()) if state is None else (state[0][0], state[1][0])", carry="pass",
+                   bias_hh=" + self.bias_hh_l0", cell="f * c + i * g", hidden="o * torch.tanh(c)",
+                   final="(h[None], c[None])")
+
+VARIANTS["06_lstm_gru"] = {
+    "lstm_step": {
+        "forget_input_swapped": _LSTM06.format(**{**_LSTM06_OK, "cell": "i * c_prev + f * g"}),
+        "tanh_missing_on_cell": _LSTM06.format(**{**_LSTM06_OK, "hidden": "o * c_t"}),
+        "sigmoid_candidate": _LSTM06.format(**{**_LSTM06_OK, "cand": "sig(a_c)"}),
+        "h_from_old_cell": _LSTM06.format(**{**_LSTM06_OK, "hidden": "o * np.tanh(c_prev)"}),
+        "gate_order_i_f_o_c": _LSTM06.format(**{**_LSTM06_OK, "cand": "np.tanh(a_o)", "hidden": "sig(a_c) * np.tanh(c_t)"}),
+    },
+    "gru_step": {
+        "z_and_one_minus_z_swapped": _GRU06.format(**{**_GRU06_OK, "mix": "(1 - z) * h_prev + z * h_tilde"}),
+        "reset_after_the_product": _GRU06.format(**{**_GRU06_OK, "recurrent": "r * (h_prev @ W_hh[2 * H:].T)"}),
+        "no_reset": _GRU06.format(**{**_GRU06_OK, "recurrent": "h_prev @ W_hh[2 * H:].T"}),
+        "r_and_z_blocks_swapped": _GRU06.format(**{**_GRU06_OK, "rz": "z, r = rz[:, :H], rz[:, H:]"}),
+    },
+    "LSTMLayer": {
+        "forget_input_swapped": _LAYER06.format(**{**_LAYER06_OK, "cell": "i * c + f * g"}),
+        "tanh_missing_on_cell": _LAYER06.format(**{**_LAYER06_OK, "hidden": "o * c"}),
+        "state_not_carried": _LAYER06.format(**{**_LAYER06_OK, "carry": "h, c = h0, c0"}),
+        "bias_hh_ignored": _LAYER06.format(**{**_LAYER06_OK, "bias_hh": ""}),
+        "given_state_ignored": _LAYER06.format(**{**_LAYER06_OK, "init": "(z, z.clone())"}),
+        "h_n_and_c_n_swapped": _LAYER06.format(**{**_LAYER06_OK, "final": "(c[None], h[None])"}),
+    },
+}

@@ -1,0 +1,218 @@
+"""Public tests for 06_lstm_gru. Each test isolates one term of the lecture's equations and, where a
+common mistake is recognisable, names it."""
+import numpy as np
+
+from course_lib.grading.sandbox import TensorArg
+from course_lib.grading.spec import as_array, expect, expect_close, test
+
+rng = np.random.default_rng(6)
+B, D, H = 3, 4, 5
+X_T, H_PREV, C_PREV = rng.normal(size=(B, D)), rng.normal(size=(B, H)) * 0.5, rng.normal(size=(B, H))
+W_X4, W_H4, B4 = rng.normal(size=(4 * H, D)) * 0.5, rng.normal(size=(4 * H, H)) * 0.5, rng.normal(size=4 * H) * 0.5
+W_X3, W_H3, B3 = rng.normal(size=(3 * H, D)) * 0.5, rng.normal(size=(3 * H, H)) * 0.5, rng.normal(size=3 * H) * 0.5
+
+
+def sigmoid(a):
+    return 1 / (1 + np.exp(-a))
+
+
+def lstm_reference(x, h, c, Wx, Wh, b):
+    """Returns h_t, c_t and, for the messages, the gates."""
+    a = x @ Wx.T + h @ Wh.T + b
+    i, f, g, o = np.split(a, 4, axis=1)
+    i, f, g, o = sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
+    c_new = f * c + i * g
+    return o * np.tanh(c_new), c_new, (i, f, g, o)
+
+
+def gru_reference(x, h, Wx, Wh, b, reset_after=False):
+    n = h.shape[1]
+    rz = sigmoid(x @ Wx[:2 * n].T + h @ Wh[:2 * n].T + b[:2 * n])
+    r, z = rz[:, :n], rz[:, n:]
+    if reset_after:
+        h_tilde = np.tanh(x @ Wx[2 * n:].T + r * (h @ Wh[2 * n:].T) + b[2 * n:])
+    else:
+        h_tilde = np.tanh(x @ Wx[2 * n:].T + (r * h) @ Wh[2 * n:].T + b[2 * n:])
+    return z * h + (1 - z) * h_tilde, (r, z, h_tilde)
+
+
+def _lstm_pair(student, *args):
+    out = student.call("lstm_step", *args)
+    expect(isinstance(out, (tuple, list)) and len(out) == 2, "lstm_step must return a pair (h_t, c_t)")
+    return as_array(out[0], "h_t", shape=(args[0].shape[0], args[1].shape[1])), \
+        as_array(out[1], "c_t", shape=(args[0].shape[0], args[1].shape[1]))
+
+
+# ----------------------------------------------------------------------------- lstm_step
+
+@test("lstm_step", points=1)
+def cell_state_update(student):
+    """c_t = f_t ⊙ c_{t-1} + i_t ⊙ c̃_t on random inputs"""
+    _, c = _lstm_pair(student, X_T, H_PREV, C_PREV, W_X4, W_H4, B4)
+    h_ref, c_ref, (i, f, g, o) = lstm_reference(X_T, H_PREV, C_PREV, W_X4, W_H4, B4)
+    if np.allclose(c, i * C_PREV + f * g, atol=1e-6):
+        expect(False, "c_t = i_t ⊙ c_{t-1} + f_t ⊙ c̃_t: the input and forget gates are swapped. The forget gate f_t "
+                      "scales the OLD cell c_{t-1}; the input gate i_t scales the candidate c̃_t")
+    if np.allclose(c, f * C_PREV + i * sigmoid(np.split(X_T @ W_X4.T + H_PREV @ W_H4.T + B4, 4, axis=1)[2]), atol=1e-6):
+        expect(False, "the candidate c̃_t must be tanh(...) (values in (-1, 1)), not a sigmoid")
+    expect_close(c, c_ref, "c_t differs from f_t ⊙ c_{t-1} + i_t ⊙ c̃_t (gate blocks of W in the order i, f, c̃, o)")
+
+
+@test("lstm_step", points=1)
+def hidden_state_is_gated_tanh_of_the_cell(student):
+    """h_t = o_t ⊙ tanh(c_t), with c_t large so tanh matters"""
+    c_big = C_PREV * 4
+    h, c = _lstm_pair(student, X_T, H_PREV, c_big, W_X4, W_H4, B4)
+    h_ref, c_ref, (i, f, g, o) = lstm_reference(X_T, H_PREV, c_big, W_X4, W_H4, B4)
+    if np.allclose(h, o * c_ref, atol=1e-6):
+        expect(False, "h_t = o_t ⊙ c_t: tanh is missing. The lecture: h_t = o_t ⊙ tanh(c_t)")
+    if np.allclose(h, o * np.tanh(c_big), atol=1e-6):
+        expect(False, "h_t uses tanh(c_{t-1}): the output gate must read the NEW cell, h_t = o_t ⊙ tanh(c_t)")
+    expect(np.all(np.abs(h) < 1), "h_t = o_t ⊙ tanh(c_t) lies in (-1, 1)")
+    expect_close(h, h_ref, "h_t differs from o_t ⊙ tanh(c_t)")
+
+
+@test("lstm_step", points=1)
+def gate_order_i_f_candidate_o(student):
+    """W = 0, a bias per block: the blocks are (i, f, c̃, o) in this order"""
+    bias = np.concatenate([np.full(H, 2.0), np.full(H, -1.0), np.full(H, 0.5), np.full(H, 1.5)])
+    zeros_x, zeros_h = np.zeros((4 * H, D)), np.zeros((4 * H, H))
+    h, c = _lstm_pair(student, X_T, H_PREV, C_PREV, zeros_x, zeros_h, bias)
+    i, f, g, o = sigmoid(2.0), sigmoid(-1.0), np.tanh(0.5), sigmoid(1.5)
+    expect_close(c, f * C_PREV + i * g, "c_t: with W = 0 the gates are σ(b): read the blocks of W and b in the order "
+                 "i (rows 0..H-1), f (H..2H-1), c̃ (2H..3H-1), o (3H..4H-1)")
+    expect_close(h, o * np.tanh(f * C_PREV + i * g), "h_t: the output gate is the LAST block (3H..4H-1)")
+
+
+# ----------------------------------------------------------------------------- gru_step
+
+@test("gru_step", points=1)
+def update_gate_keeps_the_old_state(student):
+    """W = 0: h_t = z_t ⊙ h_{t-1} + (1 − z_t) ⊙ h̃_t with z = 0.75"""
+    bias = np.concatenate([np.zeros(H), np.full(H, np.log(3)), np.full(H, 0.5)])
+    h = as_array(student.call("gru_step", X_T, H_PREV, np.zeros((3 * H, D)), np.zeros((3 * H, H)), bias),
+                 "gru_step(...)", shape=(B, H))
+    z, h_tilde = 0.75, np.tanh(0.5)
+    if np.allclose(h, (1 - z) * H_PREV + z * h_tilde, atol=1e-6):
+        expect(False, "z_t and 1 − z_t are swapped: in the lecture z_t KEEPS the old state, "
+                      "h_t = z_t ⊙ h_{t-1} + (1 − z_t) ⊙ h̃_t")
+    expect_close(h, z * H_PREV + (1 - z) * h_tilde, "with W = 0 and b_z = ln 3 (z = 0.75), h_t should be "
+                 "0.75·h_{t-1} + 0.25·tanh(b_h); blocks of W and b in the order r, z, h̃")
+
+
+@test("gru_step", points=1)
+def reset_before_the_product(student):
+    """random weights: h̃_t = tanh(W_xh x_t + W_hh (r_t ⊙ h_{t-1}) + b_h), the lecture's convention"""
+    h = as_array(student.call("gru_step", X_T, H_PREV, W_X3, W_H3, B3), "gru_step(...)", shape=(B, H))
+    ref, (r, z, h_tilde) = gru_reference(X_T, H_PREV, W_X3, W_H3, B3)
+    if np.allclose(h, gru_reference(X_T, H_PREV, W_X3, W_H3, B3, reset_after=True)[0], atol=1e-6):
+        expect(False, "you apply r_t AFTER the product, r_t ⊙ (W_hh h_{t-1}) (nn.GRU's convention); the lecture "
+                      "resets the state first: W_hh (r_t ⊙ h_{t-1})")
+    n = H
+    no_reset = np.tanh(X_T @ W_X3[2 * n:].T + H_PREV @ W_H3[2 * n:].T + B3[2 * n:])
+    if np.allclose(h, z * H_PREV + (1 - z) * no_reset, atol=1e-6):
+        expect(False, "the reset gate is not used: h̃_t needs W_hh (r_t ⊙ h_{t-1})")
+    expect_close(h, ref, "h_t differs from z_t ⊙ h_{t-1} + (1 − z_t) ⊙ tanh(W_xh x_t + W_hh (r_t ⊙ h_{t-1}) + b_h)")
+
+
+@test("gru_step", points=1)
+def reset_gate_is_the_first_block(student):
+    """W_hh acts only on the candidate: a reset gate near 0 (b_r = −30) wipes h_{t-1} from h̃_t"""
+    Wh = np.zeros((3 * H, H))
+    Wh[2 * H:] = W_H3[2 * H:]
+    bias = np.concatenate([np.full(H, -30.0), np.zeros(H), np.zeros(H)])
+    Wx = np.zeros((3 * H, D))
+    Wx[2 * H:] = W_X3[2 * H:]
+    h = as_array(student.call("gru_step", X_T, H_PREV, Wx, Wh, bias), "gru_step(...)", shape=(B, H))
+    h_tilde = np.tanh(X_T @ Wx[2 * H:].T)              # r = σ(−30) ≈ 0: nothing of h_{t-1} reaches h̃
+    expect_close(h, 0.5 * H_PREV + 0.5 * h_tilde, "with the reset gate closed (first block of b = −30) h̃_t should "
+                 "ignore h_{t-1}: the blocks of W and b are in the order r, z, h̃, and r multiplies h_{t-1}")
+
+
+# ----------------------------------------------------------------------------- LSTMLayer (end to end)
+
+def _torch_lstm(Dn, Hn, params, x, h0=None, c0=None, grad_output=None):
+    """nn.LSTM (the reference) with the given weights, in the grader's own process."""
+    import torch
+    ref = torch.nn.LSTM(Dn, Hn, batch_first=True).double()
+    with torch.no_grad():
+        for n, v in params.items():
+            getattr(ref, n).copy_(torch.from_numpy(v))
+    xt = torch.tensor(x, requires_grad=True)
+    state = None if h0 is None else (torch.tensor(h0), torch.tensor(c0))
+    out, (hn, cn) = ref(xt, state)
+    grads = None
+    if grad_output is not None:
+        (out * torch.from_numpy(grad_output)).sum().backward()
+        grads = {"x": xt.grad.numpy(), **{n: getattr(ref, n).grad.numpy() for n in params}}
+    return out.detach().numpy(), hn.detach().numpy(), cn.detach().numpy(), grads
+
+
+def _params(r, Dn, Hn, scale=0.5):
+    return {"weight_ih_l0": r.normal(size=(4 * Hn, Dn)) * scale, "weight_hh_l0": r.normal(size=(4 * Hn, Hn)) * scale,
+            "bias_ih_l0": r.normal(size=4 * Hn) * scale, "bias_hh_l0": r.normal(size=4 * Hn) * scale}
+
+
+def _layer_output(student, Dn, Hn, params, x, state):
+    layer = student.new("LSTMLayer", Dn, Hn)
+    layer.set_params(params)
+    out = layer(TensorArg(x), state)
+    expect(isinstance(out, (tuple, list)) and len(out) == 2 and isinstance(out[1], (tuple, list)) and len(out[1]) == 2,
+           "LSTMLayer must return (outputs, (h_n, c_n)), as nn.LSTM does")
+    Bn, Tn = x.shape[:2]
+    return (as_array(out[0], "outputs", shape=(Bn, Tn, Hn)), as_array(out[1][0], "h_n", shape=(1, Bn, Hn)),
+            as_array(out[1][1], "c_n", shape=(1, Bn, Hn)))
+
+
+@test("LSTMLayer", points=1)
+def equals_nn_lstm_with_a_given_state(student):
+    """outputs, h_n and c_n equal nn.LSTM's for the same weights and (h_0, c_0)"""
+    r = np.random.default_rng(61)
+    Dn, Hn, Bn, Tn = 3, 4, 2, 5
+    params = _params(r, Dn, Hn)
+    x, h0, c0 = r.normal(size=(Bn, Tn, Dn)), r.normal(size=(1, Bn, Hn)) * 0.5, r.normal(size=(1, Bn, Hn))
+    out, hn, cn = _layer_output(student, Dn, Hn, params, x, (TensorArg(h0), TensorArg(c0)))
+    ref_out, ref_h, ref_c, _ = _torch_lstm(Dn, Hn, params, x, h0, c0)
+    expect_close(out[:, 0], ref_out[:, 0], "the first output h_1 differs from nn.LSTM's: check one step, "
+                 "c_1 = f ⊙ c_0 + i ⊙ c̃, h_1 = o ⊙ tanh(c_1), gate blocks (i, f, g = c̃, o), both biases added, "
+                 "and that (h_0, c_0) are used")
+    expect_close(out, ref_out, "h_1 is right but later outputs differ: carry (h_t, c_t) from one step to the next")
+    expect_close(cn, ref_c, "c_n (the last cell state, shape (1, B, H)) differs from nn.LSTM's")
+    expect_close(hn, ref_h, "h_n (the last hidden state, shape (1, B, H)) differs from nn.LSTM's")
+
+
+@test("LSTMLayer", points=1)
+def default_state_is_zero(student):
+    """state=None means h_0 = c_0 = 0"""
+    r = np.random.default_rng(62)
+    Dn, Hn, Bn, Tn = 2, 3, 4, 3
+    params = _params(r, Dn, Hn)
+    x = r.normal(size=(Bn, Tn, Dn))
+    out, hn, cn = _layer_output(student, Dn, Hn, params, x, None)
+    ref_out, _, ref_c, _ = _torch_lstm(Dn, Hn, params, x)
+    expect_close(out, ref_out, "with state=None the outputs should be nn.LSTM's from h_0 = c_0 = 0")
+    expect_close(cn, ref_c, "with state=None, c_n should be nn.LSTM's")
+
+
+@test("LSTMLayer", points=1)
+def gradients_equal_nn_lstm(student):
+    """autograd through your forward gives nn.LSTM's gradients for x and every weight"""
+    r = np.random.default_rng(63)
+    Dn, Hn, Bn, Tn = 3, 2, 2, 4
+    params = _params(r, Dn, Hn)
+    x, g = r.normal(size=(Bn, Tn, Dn)), r.normal(size=(Bn, Tn, Hn))
+    layer = student.new("LSTMLayer", Dn, Hn)
+    layer.set_params(params)
+    got = layer.backward(TensorArg(x, requires_grad=True), None, grad_output=g, output_index=0)
+    ref_out, _, _, ref = _torch_lstm(Dn, Hn, params, x, grad_output=g)
+    out = got["output"]
+    expect(isinstance(out, (tuple, list)) and len(out) == 2, "LSTMLayer must return (outputs, (h_n, c_n))")
+    expect_close(out[0], ref_out, "the outputs (from h_0 = c_0 = 0) already differ from nn.LSTM's, so the gradients "
+                 "will too: make the forward pass right first (the tests above say where)")
+    grads = got["param_grads"]
+    for n in params:
+        expect(n in grads, f"no gradient reached {n}: is it used in the forward pass?")
+    expect_close(grads["bias_hh_l0"], ref["bias_hh_l0"], "∂L/∂bias_hh_l0 differs from nn.LSTM's")
+    expect_close(grads["weight_hh_l0"], ref["weight_hh_l0"], "∂L/∂weight_hh_l0 differs from nn.LSTM's")
+    expect_close(grads["weight_ih_l0"], ref["weight_ih_l0"], "∂L/∂weight_ih_l0 differs from nn.LSTM's")
+    expect_close(got["input_grads"][0], ref["x"], "∂L/∂x differs from nn.LSTM's")

@@ -1,0 +1,167 @@
+"""Hidden tests for 06_lstm_gru: more sizes, edge cases (H = 1, B = 1, T = 1), saturation, unrolled
+sequences, and the gradients of every parameter."""
+import numpy as np
+
+from course_lib.grading.sandbox import TensorArg
+from course_lib.grading.spec import as_array, expect, expect_close, test
+
+rng = np.random.default_rng(2606)
+
+
+def sigmoid(a):
+    return 1 / (1 + np.exp(-a))
+
+
+def _lstm(x, h, c, Wx, Wh, b):
+    i, f, g, o = np.split(x @ Wx.T + h @ Wh.T + b, 4, axis=1)
+    c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+    return sigmoid(o) * np.tanh(c), c
+
+
+def _gru(x, h, Wx, Wh, b):
+    n = h.shape[1]
+    rz = sigmoid(x @ Wx[:2 * n].T + h @ Wh[:2 * n].T + b[:2 * n])
+    r, z = rz[:, :n], rz[:, n:]
+    return z * h + (1 - z) * np.tanh(x @ Wx[2 * n:].T + (r * h) @ Wh[2 * n:].T + b[2 * n:])
+
+
+def _rand(Bn, Dn, Hn, gates, scale=0.7):
+    return (rng.normal(size=(Bn, Dn)), rng.normal(size=(Bn, Hn)) * 0.5, rng.normal(size=(Bn, Hn)),
+            rng.normal(size=(gates * Hn, Dn)) * scale, rng.normal(size=(gates * Hn, Hn)) * scale,
+            rng.normal(size=gates * Hn) * scale)
+
+
+@test("lstm_step", points=1)
+def several_sizes(student):
+    """B, D, H in (1, 1, 1), (2, 7, 3), (5, 2, 8): h_t and c_t"""
+    for Bn, Dn, Hn in ((1, 1, 1), (2, 7, 3), (5, 2, 8)):
+        x, h, c, Wx, Wh, b = _rand(Bn, Dn, Hn, 4)
+        out = student.call("lstm_step", x, h, c, Wx, Wh, b)
+        expect(isinstance(out, (tuple, list)) and len(out) == 2, "lstm_step must return (h_t, c_t)")
+        h_ref, c_ref = _lstm(x, h, c, Wx, Wh, b)
+        expect_close(out[1], c_ref, f"c_t wrong for B={Bn}, D={Dn}, H={Hn}")
+        expect_close(out[0], h_ref, f"h_t wrong for B={Bn}, D={Dn}, H={Hn}")
+
+
+@test("lstm_step", points=1)
+def unrolled_over_ten_steps(student):
+    """10 steps, (h, c) carried: the cell state accumulates, h stays in (-1, 1)"""
+    x, h, c, Wx, Wh, b = _rand(3, 4, 5, 4, scale=1.2)
+    h_ref, c_ref = h, c
+    for t in range(10):
+        xt = rng.normal(size=(3, 4))
+        out = student.call("lstm_step", xt, h, c, Wx, Wh, b)
+        h, c = as_array(out[0], "h_t", (3, 5)), as_array(out[1], "c_t", (3, 5))
+        h_ref, c_ref = _lstm(xt, h_ref, c_ref, Wx, Wh, b)
+    expect_close(c, c_ref, "after 10 steps c_t differs")
+    expect_close(h, h_ref, "after 10 steps h_t differs")
+
+
+@test("lstm_step", points=1)
+def saturated_gates_copy_the_cell(student):
+    """f = 1, i = 0 (biases ±40): c_t = c_{t-1} exactly, the memory is kept"""
+    x, h, c, Wx, Wh, _ = _rand(2, 3, 4, 4)
+    Wx, Wh = Wx * 0, Wh * 0
+    b = np.concatenate([np.full(4, -40.0), np.full(4, 40.0), np.zeros(4), np.full(4, 40.0)])
+    out = student.call("lstm_step", x, h, c, Wx, Wh, b)
+    expect_close(out[1], c, "with the forget gate fully open and the input gate shut, c_t must equal c_{t-1}")
+    expect_close(out[0], np.tanh(c), "with o = 1, h_t = tanh(c_t)")
+
+
+@test("gru_step", points=1)
+def several_sizes_gru(student):
+    """B, D, H in (1, 1, 1), (2, 7, 3), (5, 2, 8)"""
+    for Bn, Dn, Hn in ((1, 1, 1), (2, 7, 3), (5, 2, 8)):
+        x, h, _, Wx, Wh, b = _rand(Bn, Dn, Hn, 3)
+        expect_close(student.call("gru_step", x, h, Wx, Wh, b), _gru(x, h, Wx, Wh, b),
+                     f"h_t wrong for B={Bn}, D={Dn}, H={Hn}")
+
+
+@test("gru_step", points=1)
+def unrolled_gru(student):
+    """8 steps carried"""
+    x, h, _, Wx, Wh, b = _rand(2, 3, 6, 3, scale=1.0)
+    h_ref = h
+    for t in range(8):
+        xt = rng.normal(size=(2, 3))
+        h = as_array(student.call("gru_step", xt, h, Wx, Wh, b), "h_t", (2, 6))
+        h_ref = _gru(xt, h_ref, Wx, Wh, b)
+    expect_close(h, h_ref, "after 8 steps h_t differs")
+
+
+@test("gru_step", points=1)
+def update_gate_closed_keeps_state(student):
+    """z = 1 (b_z = 40): h_t = h_{t-1} whatever the input"""
+    x, h, _, Wx, Wh, b = _rand(3, 2, 4, 3)
+    b = b.copy()
+    b[4:8] = 40.0
+    Wx, Wh = Wx.copy(), Wh.copy()
+    Wx[4:8] = 0
+    Wh[4:8] = 0
+    expect_close(student.call("gru_step", x, h, Wx, Wh, b), h, "with z = 1 the GRU must copy h_{t-1}")
+
+
+def _torch_lstm(Dn, Hn, params, x, h0=None, c0=None, grad_output=None):
+    import torch
+    ref = torch.nn.LSTM(Dn, Hn, batch_first=True).double()
+    with torch.no_grad():
+        for n, v in params.items():
+            getattr(ref, n).copy_(torch.from_numpy(v))
+    xt = torch.tensor(x, requires_grad=True)
+    out, (hn, cn) = ref(xt, None if h0 is None else (torch.tensor(h0), torch.tensor(c0)))
+    grads = None
+    if grad_output is not None:
+        (out * torch.from_numpy(grad_output)).sum().backward()
+        grads = {"x": xt.grad.numpy(), **{n: getattr(ref, n).grad.numpy() for n in params}}
+    return out.detach().numpy(), hn.detach().numpy(), cn.detach().numpy(), grads
+
+
+def _params(Dn, Hn, scale=0.6):
+    return {"weight_ih_l0": rng.normal(size=(4 * Hn, Dn)) * scale, "weight_hh_l0": rng.normal(size=(4 * Hn, Hn)) * scale,
+            "bias_ih_l0": rng.normal(size=4 * Hn) * scale, "bias_hh_l0": rng.normal(size=4 * Hn) * scale}
+
+
+@test("LSTMLayer", points=1)
+def sizes_and_states(student):
+    """(B, T, D, H) in (1, 1, 1, 1), (3, 9, 2, 5), (2, 4, 6, 1), with given states"""
+    for Bn, Tn, Dn, Hn in ((1, 1, 1, 1), (3, 9, 2, 5), (2, 4, 6, 1)):
+        params = _params(Dn, Hn)
+        x, h0, c0 = rng.normal(size=(Bn, Tn, Dn)), rng.normal(size=(1, Bn, Hn)), rng.normal(size=(1, Bn, Hn))
+        layer = student.new("LSTMLayer", Dn, Hn)
+        layer.set_params(params)
+        out = layer(TensorArg(x), (TensorArg(h0), TensorArg(c0)))
+        expect(isinstance(out, (tuple, list)) and len(out) == 2, "return (outputs, (h_n, c_n))")
+        ref_out, ref_h, ref_c, _ = _torch_lstm(Dn, Hn, params, x, h0, c0)
+        expect_close(out[0], ref_out, f"outputs differ from nn.LSTM's for B={Bn}, T={Tn}, D={Dn}, H={Hn}")
+        expect_close(out[1][0], ref_h, f"h_n differs for B={Bn}, T={Tn}, D={Dn}, H={Hn}")
+        expect_close(out[1][1], ref_c, f"c_n differs for B={Bn}, T={Tn}, D={Dn}, H={Hn}")
+
+
+@test("LSTMLayer", points=1)
+def every_gradient_long_sequence(student):
+    """T = 12: gradients of x and of all four parameters, bias_ih included"""
+    Dn, Hn, Bn, Tn = 2, 3, 3, 12
+    params = _params(Dn, Hn)
+    x, g = rng.normal(size=(Bn, Tn, Dn)), rng.normal(size=(Bn, Tn, Hn))
+    layer = student.new("LSTMLayer", Dn, Hn)
+    layer.set_params(params)
+    got = layer.backward(TensorArg(x, requires_grad=True), None, grad_output=g, output_index=0)
+    _, _, _, ref = _torch_lstm(Dn, Hn, params, x, grad_output=g)
+    for n in params:
+        expect(n in got["param_grads"], f"no gradient reached {n}")
+        expect_close(got["param_grads"][n], ref[n], f"∂L/∂{n} differs from nn.LSTM's")
+    expect_close(got["input_grads"][0], ref["x"], "∂L/∂x differs from nn.LSTM's")
+
+
+@test("LSTMLayer", points=1)
+def large_inputs_stay_finite(student):
+    """inputs ×30 (saturated gates): still equal to nn.LSTM, no nan"""
+    Dn, Hn, Bn, Tn = 3, 4, 2, 6
+    params = _params(Dn, Hn)
+    x = rng.normal(size=(Bn, Tn, Dn)) * 30
+    layer = student.new("LSTMLayer", Dn, Hn)
+    layer.set_params(params)
+    out = layer(TensorArg(x), None)
+    ref_out, _, ref_c, _ = _torch_lstm(Dn, Hn, params, x)
+    expect_close(out[0], ref_out, "outputs with saturated gates differ from nn.LSTM's")
+    expect_close(out[1][1], ref_c, "c_n with saturated gates differs from nn.LSTM's")

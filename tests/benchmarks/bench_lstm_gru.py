@@ -1,0 +1,32 @@
+"""Scratch LSTM/GRU (course_lib.lstm_gru, a Python loop over time in rnn.StackedRecurrent) against
+nn.LSTM / nn.GRU: forward + backward, batch 64, T 100, D 64, hidden 256, CPU, interleaved runs,
+median of 7 after a warm-up. The setup of ../shared/notes/performance-anchors.md."""
+import statistics
+import sys
+import time
+
+import torch
+
+from course_lib.lstm_gru import GRUScratch, LSTMScratch
+
+threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+torch.set_num_threads(threads)
+print(f"torch threads: {threads}")
+torch.manual_seed(0)
+x = torch.randn(64, 100, 64)
+models = {"nn.LSTM": torch.nn.LSTM(64, 256, batch_first=True), "LSTMScratch": LSTMScratch(64, 256),
+          "nn.GRU": torch.nn.GRU(64, 256, batch_first=True),
+          "GRUScratch (reset_after)": GRUScratch(64, 256, reset_after=True),
+          "GRUScratch (lecture)": GRUScratch(64, 256, reset_after=False)}
+times = {name: [] for name in models}
+for rep in range(8):
+    for name, model in models.items():              # interleaved: background load hits every model alike
+        t = time.perf_counter()
+        out, _ = model(x)
+        out.sum().backward()
+        if rep:                                      # rep 0 is the warm-up
+            times[name].append(time.perf_counter() - t)
+med = {name: statistics.median(v) for name, v in times.items()}
+for name, m in med.items():
+    ref = med["nn.LSTM" if "LSTM" in name else "nn.GRU"]
+    print(f"{name:25s} fwd+bwd median {1000 * m:5.0f} ms   {m / ref:.2f}x PyTorch's")
