@@ -126,9 +126,10 @@ def prepare(src: Path) -> Path:
         _section(readme, t).replace("## ", "## ", 1) for t in ("Start", "Run on a hosted notebook service", "GPU",
                                                               "Exercises (students)"))
     (src / "install.md").write_text(install.replace("](#", "](index.md#"), encoding="utf-8")
-    glossary = REPO / "notebooks" / "glossary.md"
-    text = glossary.read_text(encoding="utf-8") if glossary.is_file() else "# Glossary\n\n(coming with the lessons)\n"
-    (src / "glossary.md").write_text(re.sub(r"\]\((\d\d_[a-z0-9_]+)\.ipynb", r"](lessons/\1.ipynb", text),
+    from myst_parser.slugs import github_slugify   # the anchors MyST gives headings (myst_heading_anchors)
+
+    from . import glossary
+    (src / "glossary.md").write_text(glossary.markdown(lambda h: github_slugify(glossary._plain(h)), "lessons/"),
                                      encoding="utf-8")
     for p in lessons:
         _with_download_note(p, src / "lessons" / p.name, "notebooks")

@@ -35,7 +35,7 @@ import math
 import matplotlib.pyplot as plt
 import torch
 
-from course_lib import data, seed_everything
+from course_lib import data, get_device, seed_everything
 from course_lib.figures import rnn_task_types, unrolled_lm
 from course_lib.rnn import RNNLM, RNNCellScratch, RNNScratch, copy_rnn_weights, generate
 from course_lib.text import Vocab, char_tokenize, lm_random_batches, lm_sequential_batches, word_tokenize
@@ -44,6 +44,7 @@ from course_lib.widgets import TemperatureWidget, temperature_figure
 
 seed_everything(0)
 torch.set_num_threads(1)
+device = get_device()  # CUDA or MPS when there is one, else the CPU (COURSE_DEVICE=cpu forces the CPU)
 
 # %% [markdown]
 # ## One step of the cell, with shapes
@@ -170,7 +171,7 @@ print("before training:", repr("".join(chars.decode(generate(char_lm, prompt, 60
 
 
 def val_loss(model):
-    return evaluate_loss(model, lm_sequential_batches(val_ids, batch_size=16, seq_len=64), max_batches=40, device="cpu")
+    return evaluate_loss(model, lm_sequential_batches(val_ids, batch_size=16, seq_len=64), max_batches=40, device=device)
 
 
 print(f"held-out loss before training: {val_loss(char_lm):.2f} nats (ln {len(chars)} = {math.log(len(chars)):.2f})")
@@ -178,7 +179,7 @@ print(f"held-out loss before training: {val_loss(char_lm):.2f} nats (ln {len(cha
 # %%
 # NBVAL_IGNORE_OUTPUT
 batches = lm_random_batches(train_ids, batch_size=32, seq_len=64, generator=torch.Generator().manual_seed(0))
-history = train(char_lm, batches, steps=800, lr=3e-3, clip=1.0, device="cpu", eval_fn=val_loss, eval_every=200,
+history = train(char_lm, batches, steps=800, lr=3e-3, clip=1.0, device=device, eval_fn=val_loss, eval_every=200,
                 desc="char RNN")
 history.plot(title="character-level RNN LM")
 plt.show()
@@ -246,11 +247,11 @@ word_lm = RNNLM(len(words), embed_dim=64, hidden_size=256)
 # %%
 # NBVAL_IGNORE_OUTPUT
 w_history = train(word_lm, lm_random_batches(word_ids[:w_cut], 32, 24, generator=torch.Generator().manual_seed(0)),
-                  steps=300, lr=3e-3, clip=1.0, device="cpu", desc="word RNN")
+                  steps=300, lr=3e-3, clip=1.0, device=device, desc="word RNN")
 
 # %%
 # NBVAL_CHECK_OUTPUT
-w_val = evaluate_loss(word_lm, lm_sequential_batches(word_ids[w_cut:], 16, 24), max_batches=40, device="cpu")
+w_val = evaluate_loss(word_lm, lm_sequential_batches(word_ids[w_cut:], 16, 24), max_batches=40, device=device)
 print(f"word level, 300 steps: held-out loss {w_val:.2f} nats/word, perplexity {math.exp(w_val):.0f}")
 print(f"per character: {w_val:.2f} / {chars_per_token:.1f} = {w_val / chars_per_token:.2f} nats "
       f"(the character model: {history.eval_loss[-1]:.2f})")
