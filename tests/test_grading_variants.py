@@ -6,7 +6,7 @@ import pytest
 from course_lib.grading import paths
 from course_lib.grading.grader import grade_notebook, load_assignment
 from exercise_variants import DEPENDS, VARIANTS
-from grading_helpers import REPO, load_nb, with_replaced, write
+from grading_helpers import REPO, defines, load_nb, with_replaced, write
 
 ASSIGNMENTS = paths.assignments()
 CASES = [(a, e, v) for a, exs in VARIANTS.items() for e, vs in exs.items() for v in vs]
@@ -41,3 +41,38 @@ def test_known_wrong_variant_scores_below_full(tmp_path, assignment, exercise, v
             assert score == a.exercises[other], f"{variant}: honest {other} lost points"
     failed = [r["message"] for r in res.results if r["exercise"] == exercise and r["earned"] == 0]
     assert failed and all(m and m != "passed" for m in failed)
+
+
+def _public_check(assignment: str, exercise: str, source: str) -> dict:
+    """check(exercise) as a student runs it, on the solution notebook's definitions with ``source``
+    replacing the solution's: only the public tests, in this process."""
+    from course_lib.grading.check import check
+    from course_lib.grading.extract import extract_definitions, read_notebook_cells
+    import json
+    nb = with_replaced(load_nb(assignment), exercise, source)
+    defs = extract_definitions(read_notebook_cells(json.dumps(nb).encode()))
+    ns: dict = {"__name__": "__student__"}
+    for s in defs.statements:
+        exec(compile(s.source, f"<{s.origin}>", "exec"), ns)  # noqa: S102 (our own solution + known variants)
+    return check(exercise, namespace=ns, quiet=True, return_result=True)
+
+
+@pytest.mark.parametrize("assignment, exercise, variant", CASES)
+def test_known_wrong_variant_fails_a_public_check(assignment, exercise, variant):
+    """A student who makes this mistake is told so by check(), before the grade: every known-wrong
+    variant fails at least one PUBLIC test, with a message."""
+    res = _public_check(assignment, exercise, VARIANTS[assignment][exercise][variant])
+    assert res["implemented"], f"{variant} was taken for the stub"
+    assert not res["passed"], f"{assignment}/{exercise}: the wrong answer {variant!r} passes every public check"
+    assert any(m and m != "passed" for m in res["messages"])
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_passes_its_public_checks(assignment):
+    a = load_assignment(assignment)
+    for ex in a.exercises:
+        nb = load_nb(assignment)
+        src = "".join(next(c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+                           for c in nb["cells"] if defines(c, ex)))
+        res = _public_check(assignment, ex, src)
+        assert res["passed"], f"{assignment}/{ex}: the solution fails a public check: {res['messages']}"
