@@ -2,7 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
-#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-widgets
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -51,7 +51,7 @@ def softmax(z):
     """Softmax over the last axis. z: array (..., V) -> probabilities (..., V)."""
     z = np.asarray(z, dtype=np.float64)
     # YOUR CODE HERE
-    raise NotImplementedError('subtract the maximum of each row (keepdims=True), exponentiate, divide by the row sum')
+    raise NotImplementedError('softmax(z) = softmax(z - c) for any constant c per row: choose c so that no exponent is positive; every reduction is over the last axis only, and must keep that axis so the division broadcasts')
 
 
 # %%
@@ -86,7 +86,7 @@ def cross_entropy(logits, targets):
     logits = np.asarray(logits, dtype=np.float64)
     targets = np.asarray(targets)
     # YOUR CODE HERE
-    raise NotImplementedError('compute log-softmax stably, pick the target column of each row, average the negatives')
+    raise NotImplementedError('stay in log space (never take the log of a probability that may have underflowed to 0); each row n contributes one number, its entry at column targets[n]; J is a mean over the N rows')
 
 
 # %%

@@ -44,7 +44,7 @@ corpus = [["the", "cat", "is", "small"], ["the", "dog", "is", "big"], ["a", "cat
 # %%
 def count_bigrams(sentences):
     """sentences: list of token lists -> {prev: {word: count}} over <bos> + sentence + <eos>."""
-    ### HINT: pad each sentence with BOS in front and EOS at the end, then count each (prev, word) pair
+    ### HINT: a sentence of T words gives T + 1 pairs once padded (the first predicts w_1 from <bos>, the last predicts <eos>); no pair may span two sentences
     ### BEGIN SOLUTION
     counts = defaultdict(Counter)
     for sentence in sentences:
@@ -74,7 +74,7 @@ check("count_bigrams")
 # %%
 def addk_prob(counts, prev, word, k, vocab_size):
     """P(word | prev) with add-k smoothing; counts as returned by count_bigrams."""
-    ### HINT: c(prev, word) is 0 when prev or word was never seen; c(prev) sums counts[prev]
+    ### HINT: an unseen context or word has count 0 (it is simply missing from the dicts); the denominator adds k once for each of the V possible next tokens, so the V probabilities still sum to 1
     ### BEGIN SOLUTION
     following = counts.get(prev, {})
     return (following.get(word, 0) + k) / (sum(following.values()) + k * vocab_size)
@@ -100,7 +100,7 @@ check("addk_prob")
 # %%
 def perplexity(sentences, probs):
     """Perplexity of a bigram model given as probs[prev][word] on a list of token lists."""
-    ### HINT: pad each sentence, add ln probs[prev][word] for every pair, divide by the number of pairs
+    ### HINT: N counts every prediction in the whole test set (its words and one <eos> per sentence): sum the log-probabilities over all sentences first and divide once, in nats
     ### BEGIN SOLUTION
     total_log_prob, n_predictions = 0.0, 0
     for sentence in sentences:

@@ -197,19 +197,36 @@ VARIANTS = {
             "first_context_only": "import numpy as np\ndef cbow_loss(V_ctx, U, centre):\n    s = U @ V_ctx[0]\n"
                                   "    m = s.max()\n    return float(m + np.log(np.exp(s - m).sum()) - s[centre])\n",
         },
+        "naive_softmax": {
+            "forgets_the_normaliser_in_dv": "import numpy as np\ndef naive_softmax(v_c, o, U):\n    s = U @ v_c\n    m = s.max()\n    lz = m + np.log(np.exp(s - m).sum())\n    p = np.exp(s - lz)\n    y = np.zeros_like(p)\n    y[o] = 1.0\n"
+                                            "    return float(lz - s[o]), -U[o], np.outer(p - y, v_c)\n",
+            "sign_flipped": "import numpy as np\ndef naive_softmax(v_c, o, U):\n    s = U @ v_c\n    m = s.max()\n    lz = m + np.log(np.exp(s - m).sum())\n    p = np.exp(s - lz)\n    y = np.zeros_like(p)\n    y[o] = 1.0\n"
+                            "    return float(lz - s[o]), U.T @ (y - p), np.outer(y - p, v_c)\n",
+            "dU_only_row_o": "import numpy as np\ndef naive_softmax(v_c, o, U):\n    s = U @ v_c\n    m = s.max()\n    lz = m + np.log(np.exp(s - m).sum())\n    p = np.exp(s - lz)\n    y = np.zeros_like(p)\n    y[o] = 1.0\n"
+                             "    return float(lz - s[o]), U.T @ (p - y), np.outer(y * (p - y), v_c)\n",
+            "dv_without_minus_y": "import numpy as np\ndef naive_softmax(v_c, o, U):\n    s = U @ v_c\n    m = s.max()\n    lz = m + np.log(np.exp(s - m).sum())\n    p = np.exp(s - lz)\n    y = np.zeros_like(p)\n    y[o] = 1.0\n"
+                                  "    return float(lz - s[o]), U.T @ p, np.outer(p - y, v_c)\n",
+            "loss_is_log_probability": "import numpy as np\ndef naive_softmax(v_c, o, U):\n    s = U @ v_c\n    m = s.max()\n    lz = m + np.log(np.exp(s - m).sum())\n    p = np.exp(s - lz)\n    y = np.zeros_like(p)\n    y[o] = 1.0\n"
+                                       "    return float(s[o] - lz), U.T @ (p - y), np.outer(p - y, v_c)\n",
+        },
         "neg_sampling": {
-            "negatives_not_negated": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n"
-                                     "    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
-                                     "    return float(-np.log(sp) - np.log(sn).sum()), (sp - 1) * u_o + sn @ u_neg\n",
-            "gradient_sign": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n"
-                             "    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
-                             "    return float(-np.log(sp) - np.log(1 - sn).sum()), (1 - sp) * u_o + sn @ u_neg\n",
-            "gradient_without_negatives": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n"
-                                          "    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
-                                          "    return float(-np.log(sp) - np.log(1 - sn).sum()), (sp - 1) * u_o\n",
-            "mean_over_negatives": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n"
-                                   "    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
-                                   "    return float(-np.log(sp) - np.log(1 - sn).mean()), (sp - 1) * u_o + sn @ u_neg / len(sn)\n",
+            "constant_zero_gradient": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n"
+                                      "    return float((len(u_neg) + 1) * np.log(2)), 0 * v_c, 0 * u_o, 0 * u_neg\n",
+            "negatives_not_negated": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
+                                     "    return float(-np.log(sp) - np.log(sn).sum()), (sp - 1) * u_o + sn @ u_neg, "
+                                     "(sp - 1) * v_c, np.outer(sn, v_c)\n",
+            "gradient_sign": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
+                             "    return float(-np.log(sp) - np.log(1 - sn).sum()), (1 - sp) * u_o + sn @ u_neg, "
+                             "(sp - 1) * v_c, np.outer(sn, v_c)\n",
+            "gradient_without_negatives": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
+                                          "    return float(-np.log(sp) - np.log(1 - sn).sum()), (sp - 1) * u_o, "
+                                          "(sp - 1) * v_c, np.outer(sn, v_c)\n",
+            "u_o_gradient_along_u_o": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
+                                      "    return float(-np.log(sp) - np.log(1 - sn).sum()), (sp - 1) * u_o + sn @ u_neg, "
+                                      "(sp - 1) * u_o, np.outer(sn, v_c)\n",
+            "noise_gradient_without_sigma": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
+                                            "    return float(-np.log(sp) - np.log(1 - sn).sum()), (sp - 1) * u_o + sn @ u_neg, "
+                                            "(sp - 1) * v_c, np.outer(np.ones_like(sn), v_c)\n",
         },
         "cosine_neighbours": {
             "dot_product": "import numpy as np\ndef cosine_neighbours(E, i, k):\n    s = E @ E[i]\n    s[i] = -np.inf\n"

@@ -52,3 +52,15 @@ def small_case_by_hand(student):
     expect_close(pp, math.exp(-(math.log(0.5) + math.log(0.8)) / 2),
                  "perplexity of ['a'] should be exp(-(ln P(a|<bos>) + ln P(<eos>|a)) / 2) = 1.5811: "
                  "two predictions (a and <eos>), natural log")
+
+
+@test("perplexity", points=1)
+def sentences_of_different_lengths(student):
+    """a 1-word and a 3-word sentence: every predicted token weighs the same"""
+    probs = {"<bos>": {"a": 0.6, "b": 0.4}, "a": {"b": 0.5, "<eos>": 0.5}, "b": {"a": 0.9, "<eos>": 0.1}}
+    sents = [["a"], ["b", "a", "b"]]
+    logp = [math.log(0.6), math.log(0.5), math.log(0.4), math.log(0.9), math.log(0.5), math.log(0.1)]
+    expect_close(student.call("perplexity", sents, probs), math.exp(-sum(logp) / len(logp)),
+                 "perplexity of [['a'], ['b', 'a', 'b']] should be exp(-(sum of the 6 ln P) / 6) = 2.3875: "
+                 "N counts every predicted token of the whole test set (2 + 4), not an average of per-sentence "
+                 "perplexities")
