@@ -7,7 +7,8 @@ unscaled, unmasked, log-base mix-ups...), so the tests are shown to catch them.
 
 # Exercises that call another exercise's function (as the notebook tells students to):
 # a wrong variant of the callee may also cost the caller its points.
-DEPENDS = {"03_rnn": {"rnn_step": ["rnn_forward"]}}
+DEPENDS = {"03_rnn": {"rnn_step": ["rnn_forward"]},
+           "01_ngrams": {"make_windows": ["train_window_lm"], "WindowLM": ["train_window_lm"]}}
 
 VARIANTS = {
     "00_welcome": {
@@ -79,6 +80,69 @@ VARIANTS = {
                                  "    for s in sentences:\n        p = ['<bos>'] + list(s)\n"
                                  "        for a, b in zip(p[:-1], p[1:]):\n            lp += math.log(probs[a][b]); n += 1\n"
                                  "    return math.exp(-lp / n)\n",
+        },
+        "make_windows": {
+            "input_contains_the_target": "import torch\ndef make_windows(ids, window, bos_id):\n"
+                                         "    p = [bos_id] * (window - 1) + list(ids)\n"
+                                         "    return torch.tensor([p[t:t + window] for t in range(len(ids))]), torch.tensor(list(ids))\n",
+            "target_is_the_next_id": "import torch\ndef make_windows(ids, window, bos_id):\n"
+                                     "    p = [bos_id] * window + list(ids)\n"
+                                     "    X = [p[t:t + window] for t in range(len(ids) - 1)]\n"
+                                     "    return torch.tensor(X), torch.tensor(list(ids[1:]))\n",
+            "no_padding_drops_the_start": "import torch\ndef make_windows(ids, window, bos_id):\n"
+                                          "    X = [ids[t - window:t] for t in range(window, len(ids))]\n"
+                                          "    return torch.tensor(X), torch.tensor(list(ids[window:]))\n",
+            "newest_first": "import torch\ndef make_windows(ids, window, bos_id):\n"
+                            "    p = [bos_id] * window + list(ids)\n"
+                            "    return torch.tensor([p[t:t + window][::-1] for t in range(len(ids))]), torch.tensor(list(ids))\n",
+        },
+        "WindowLM": {
+            "no_tanh": "import torch\nimport torch.nn.functional as F\nfrom torch import nn\nclass WindowLM(nn.Module):\n    def __init__(self, vocab_size, window, embed_dim, hidden):\n        super().__init__()\n        self.embed = nn.Embedding(vocab_size, embed_dim)\n        self.hidden = nn.Linear(window * embed_dim, hidden)\n        self.out = nn.Linear(hidden, vocab_size)\n    def forward(self, idx, targets=None):\n"
+                       "        logits = self.out(self.hidden(self.embed(idx).flatten(1)))\n"
+                       "        return logits, None if targets is None else F.cross_entropy(logits, targets)\n",
+            "summed_not_concatenated": "import torch\nimport torch.nn.functional as F\nfrom torch import nn\n"
+                                       "class WindowLM(nn.Module):\n"
+                                       "    def __init__(self, vocab_size, window, embed_dim, hidden):\n        super().__init__()\n"
+                                       "        self.embed = nn.Embedding(vocab_size, embed_dim)\n"
+                                       "        self.hidden = nn.Linear(embed_dim, hidden)\n        self.out = nn.Linear(hidden, vocab_size)\n"
+                                       "    def forward(self, idx, targets=None):\n"
+                                       "        logits = self.out(torch.tanh(self.hidden(self.embed(idx).sum(1))))\n"
+                                       "        return logits, None if targets is None else F.cross_entropy(logits, targets)\n",
+            "softmax_then_cross_entropy": "import torch\nimport torch.nn.functional as F\nfrom torch import nn\nclass WindowLM(nn.Module):\n    def __init__(self, vocab_size, window, embed_dim, hidden):\n        super().__init__()\n        self.embed = nn.Embedding(vocab_size, embed_dim)\n        self.hidden = nn.Linear(window * embed_dim, hidden)\n        self.out = nn.Linear(hidden, vocab_size)\n    def forward(self, idx, targets=None):\n"
+                                          "        logits = self.out(torch.tanh(self.hidden(self.embed(idx).flatten(1))))\n"
+                                          "        return logits, None if targets is None else F.cross_entropy(logits.softmax(-1), targets)\n",
+            "loss_summed": "import torch\nimport torch.nn.functional as F\nfrom torch import nn\nclass WindowLM(nn.Module):\n    def __init__(self, vocab_size, window, embed_dim, hidden):\n        super().__init__()\n        self.embed = nn.Embedding(vocab_size, embed_dim)\n        self.hidden = nn.Linear(window * embed_dim, hidden)\n        self.out = nn.Linear(hidden, vocab_size)\n    def forward(self, idx, targets=None):\n"
+                           "        logits = self.out(torch.tanh(self.hidden(self.embed(idx).flatten(1))))\n"
+                           "        return logits, None if targets is None else F.cross_entropy(logits, targets, reduction='sum')\n",
+            "window_reversed": "import torch\nimport torch.nn.functional as F\nfrom torch import nn\nclass WindowLM(nn.Module):\n    def __init__(self, vocab_size, window, embed_dim, hidden):\n        super().__init__()\n        self.embed = nn.Embedding(vocab_size, embed_dim)\n        self.hidden = nn.Linear(window * embed_dim, hidden)\n        self.out = nn.Linear(hidden, vocab_size)\n    def forward(self, idx, targets=None):\n"
+                               "        logits = self.out(torch.tanh(self.hidden(self.embed(idx.flip(1)).flatten(1))))\n"
+                               "        return logits, None if targets is None else F.cross_entropy(logits, targets)\n",
+        },
+        "train_window_lm": {
+            "targets_not_shifted": "import torch\ndef train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):\n    torch.manual_seed(seed)\n"
+                                   "    X, _ = make_windows(ids, window, bos_id)\n    Y = X[:, -1].clone()\n"
+                                   "    model = WindowLM(vocab_size, window, 8, 32)\n    losses = []\n    for _ in range(steps):\n        _, loss = model(X, Y)\n        for p in model.parameters(): p.grad = None\n        loss.backward()\n        with torch.no_grad():\n            for p in model.parameters(): p -= lr * p.grad\n"
+                                   "        losses.append(loss.item())\n    return losses, model.state_dict()\n",
+            "no_update": "import torch\ndef train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):\n    torch.manual_seed(seed)\n"
+                         "    X, Y = make_windows(ids, window, bos_id)\n"
+                         "    model = WindowLM(vocab_size, window, 8, 32)\n    losses = []\n    for _ in range(steps):\n        _, loss = model(X, Y)\n        for p in model.parameters(): p.grad = None\n        loss.backward()\n"
+                         "        losses.append(loss.item())\n    return losses, model.state_dict()\n",
+            "gradient_ascent": "import torch\ndef train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):\n    torch.manual_seed(seed)\n"
+                               "    X, Y = make_windows(ids, window, bos_id)\n"
+                               "    model = WindowLM(vocab_size, window, 8, 32)\n    losses = []\n    for _ in range(steps):\n        _, loss = model(X, Y)\n        for p in model.parameters(): p.grad = None\n        loss.backward()\n"
+                               "        with torch.no_grad():\n            for p in model.parameters(): p += lr * p.grad\n"
+                               "        losses.append(loss.item())\n    return losses, model.state_dict()\n",
+            "gradients_never_cleared": "import torch\ndef train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):\n    torch.manual_seed(seed)\n"
+                                       "    X, Y = make_windows(ids, window, bos_id)\n"
+                                       "    model = WindowLM(vocab_size, window, 8, 32)\n    losses = []\n    for _ in range(steps):\n        _, loss = model(X, Y)\n        loss.backward()\n        with torch.no_grad():\n            for p in model.parameters(): p -= lr * p.grad\n"
+                                       "        losses.append(loss.item())\n    return losses, model.state_dict()\n",
+            "returns_the_untrained_weights": "import torch\ndef train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):\n    torch.manual_seed(seed)\n"
+                                             "    X, Y = make_windows(ids, window, bos_id)\n"
+                                             "    model = WindowLM(vocab_size, window, 8, 32)\n"
+                                             "    first = {k: v.clone() for k, v in model.state_dict().items()}\n"
+                                             "    losses = []\n    for _ in range(steps):\n        _, loss = model(X, Y)\n"
+                                             "        for p in model.parameters(): p.grad = None\n        loss.backward()\n        with torch.no_grad():\n            for p in model.parameters(): p -= lr * p.grad\n"
+                                             "        losses.append(loss.item())\n    return losses, first\n",
         },
     },
     "03_rnn": {
