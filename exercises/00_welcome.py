@@ -74,7 +74,7 @@ with needs_exercise("softmax"):
 # $$J = -\frac{1}{N} \sum_{n=1}^{N} \log \mathrm{softmax}(\text{logits}_n)_{\text{target}_n}$$
 #
 # Its exponential, $e^{J}$, is the **perplexity**: a model that is unsure among k equally likely
-# tokens has perplexity k. (The lecture writes $2^J$: that is the same number when J is measured
+# tokens has perplexity k. (The CS224N notes behind the lecture write $2^J$: the same number when J is measured
 # in bits, i.e. with log base 2.)
 #
 # Compute it without calling `softmax` and then `np.log` (the log of a tiny probability
@@ -99,3 +99,7 @@ with needs_exercise("cross_entropy"):
     uniform = np.zeros((4, 10))              # a model that knows nothing: all 10 tokens equally likely
     J = cross_entropy(uniform, np.array([0, 3, 5, 9]))
     print(f"uniform over 10 tokens: J = {J:.4f} nats = ln(10); perplexity = e^J = {np.exp(J):.2f}")
+
+# %% [markdown]
+# **Next:** `notebooks/01_ngrams` (n-gram models, smoothing, perplexity and the fixed-window neural LM),
+# then `exercises/01_ngrams`.

@@ -86,7 +86,7 @@ check("addk_prob")
 # $$\mathrm{PP} = \exp\Big(-\frac{1}{N}\sum_{\text{sentences}} \sum_{t=1}^{T+1} \ln P(w_t \mid w_{t-1})\Big),
 # \qquad N = \sum_{\text{sentences}} (T + 1)$$
 #
-# (The lecture writes $2^J$ with J in bits: the same number.) The model is given as a table
+# (The CS224N notes behind the lecture write $2^J$ with J in bits: the same number.) The model is given as a table
 # `probs[prev][word]` = P(word | prev), so this exercise does not depend on the previous one.
 
 # %%
@@ -174,8 +174,8 @@ check("WindowLM")
 # `torch.manual_seed(seed)` first (so the same seed gives the same model), build the examples with your
 # `make_windows`, then take `steps` full-batch steps of plain gradient descent, the update
 # $\theta \leftarrow \theta - \text{lr}\, \nabla_\theta J$ for every parameter θ, written by hand with the
-# gradients that `loss.backward()` leaves in each `p.grad` (no `torch.optim`: the grader's sandbox does not
-# run it). Return `(losses, state)`: `losses` the list of the `steps` training losses (floats, the loss of
+# gradients that `loss.backward()` leaves in each `p.grad` (this is the step `torch.optim.SGD` takes; writing
+# it once shows there is no magic in an optimiser). Return `(losses, state)`: `losses` the list of the `steps` training losses (floats, the loss of
 # each step before its update) and `state` the trained model's `state_dict()`. The check evaluates the
 # returned weights itself on the text's true next tokens: the loss must have gone down.
 
@@ -225,3 +225,7 @@ with needs_exercise("count_bigrams / addk_prob / perplexity"):
     probs = {prev: {w: addk_prob(counts, prev, w, 1.0, V) for w in words + [EOS]} for prev in [BOS] + words}
     for sentence in (["the", "cat", "is", "small"], ["small", "the", "is", "cat"]):
         print(f"{' '.join(sentence):18s} perplexity {perplexity([sentence], probs):.3f}")
+
+# %% [markdown]
+# **Next:** `notebooks/02_word2vec` (where embeddings come from), then `exercises/02_word2vec`,
+# where you derive word2vec's gradients yourself.

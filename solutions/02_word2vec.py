@@ -196,3 +196,7 @@ check("cosine_neighbours")
 with needs_exercise("skipgram_pairs"):
     pairs = skipgram_pairs("the quick brown fox jumps over the lazy dog".split(), 2)
     print(len(pairs), "pairs; the first nine:", pairs[:9])
+
+# %% [markdown]
+# **Next:** `notebooks/03_rnn` (a recurrent network reads the whole past instead of a fixed window),
+# then `exercises/03_rnn`.
