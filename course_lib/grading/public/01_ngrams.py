@@ -101,6 +101,8 @@ def _tensors(value, what, n):
 def the_example_of_the_text(student):
     """ids [5, 6, 7], window 2: inputs [[0, 0], [0, 5], [5, 6]], targets [5, 6, 7]"""
     X, Y = _tensors(student.call("make_windows", [5, 6, 7], 2, 0), "make_windows", 2)
+    expect(np.shape(Y) == (3,), f"3 ids give 3 examples (every id is the target of one, the first with only <bos> "
+           f"before it); got targets of shape {np.shape(Y)}")
     expect(np.array_equal(as_array(Y, "targets", shape=(3,)), [5, 6, 7]),
            f"the targets are the text's ids themselves, one per position: [5, 6, 7]; got {np.asarray(Y).tolist()}")
     expect(np.array_equal(as_array(X, "contexts", shape=(3, 2)), [[0, 0], [0, 5], [5, 6]]),
@@ -159,7 +161,8 @@ def logits_and_loss_with_set_weights(student):
         loss = as_array(out[1], "the loss").reshape(-1)   # a 0-d tensor travels as shape (1,)
         expect(loss.size == 1, f"the loss should be one number (the mean over the batch), got {loss.size} numbers")
         expect_close(loss[0], _mean_ce(_window_logits(p, idx), tgt),
-                     "the loss should be the MEAN cross-entropy of the targets under softmax(logits)", atol=1e-4)
+                     "the loss should be the MEAN cross-entropy of the targets, from the logits (PyTorch's cross_entropy "
+                     "applies the log-softmax itself: give it the logits, not probabilities)", atol=1e-4)
 
 
 @test("WindowLM", points=1)
