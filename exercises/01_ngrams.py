@@ -163,6 +163,14 @@ class WindowLM(nn.Module):
         raise NotImplementedError("the embedding lookup gives (B, window, embed_dim): join the window's vectors into one row per example, oldest first; PyTorch's cross-entropy takes logits, not probabilities")
 
 
+# %% [markdown]
+# <details><summary>A second hint (open it only if you are stuck)</summary>
+#
+# Follow the shapes: `idx` (B, window) → embeddings (B, window, embed_dim) → one row per example of
+# length window × embed_dim → hidden units (B, hidden) after tanh → logits (B, vocab_size). Only the
+# third step has no layer: it is a reshape. The loss compares (B, vocab_size) logits with (B,) targets.
+# </details>
+
 # %%
 # NBVAL_CHECK_OUTPUT
 check("WindowLM")
@@ -185,6 +193,15 @@ def train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):
     # YOUR CODE HERE
     raise NotImplementedError('each step: forward with the targets, backward, then change the parameters inside torch.no_grad() (the update itself must not be recorded by autograd); backward ADDS to p.grad, so clear it every step; record the loss as a plain float')
 
+
+# %% [markdown]
+# <details><summary>A second hint (open it only if you are stuck)</summary>
+#
+# The whole text is one batch: `make_windows` once, before the loop. Inside the loop, `model(contexts,
+# targets)` gives the loss; after `loss.backward()` every parameter `p` of `model.parameters()` has its
+# gradient in `p.grad`. Changing `p` in place is only allowed inside `with torch.no_grad():`, and
+# `p.grad` must be reset (to None or zero) before the next backward, which adds to it.
+# </details>
 
 # %%
 # NBVAL_CHECK_OUTPUT

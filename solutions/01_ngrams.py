@@ -192,6 +192,14 @@ class WindowLM(nn.Module):
         ### END SOLUTION
 
 
+# %% [markdown]
+# <details><summary>A second hint (open it only if you are stuck)</summary>
+#
+# Follow the shapes: `idx` (B, window) → embeddings (B, window, embed_dim) → one row per example of
+# length window × embed_dim → hidden units (B, hidden) after tanh → logits (B, vocab_size). Only the
+# third step has no layer: it is a reshape. The loss compares (B, vocab_size) logits with (B,) targets.
+# </details>
+
 # %%
 # NBVAL_CHECK_OUTPUT
 check("WindowLM")
@@ -229,6 +237,15 @@ def train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):
     return losses, model.state_dict()
     ### END SOLUTION
 
+
+# %% [markdown]
+# <details><summary>A second hint (open it only if you are stuck)</summary>
+#
+# The whole text is one batch: `make_windows` once, before the loop. Inside the loop, `model(contexts,
+# targets)` gives the loss; after `loss.backward()` every parameter `p` of `model.parameters()` has its
+# gradient in `p.grad`. Changing `p` in place is only allowed inside `with torch.no_grad():`, and
+# `p.grad` must be reset (to None or zero) before the next backward, which adds to it.
+# </details>
 
 # %%
 # NBVAL_CHECK_OUTPUT
