@@ -19,6 +19,43 @@ def _box(ax, x, y, text, color):
     ax.text(x, y, text, ha="center", va="center", fontsize=8)
 
 
+def label_points(ax, xy, labels, fontsize: int = 9, gap: float = 2.0, rounds: int = 300) -> list:
+    """Write ``labels`` next to the points ``xy`` (n, 2) of ``ax`` so that no two labels overlap.
+
+    Labels start just right of their point and are pushed apart vertically, in screen pixels, until
+    no two boxes intersect; a label that moved is joined to its point by a thin line. Call it after
+    the axes' limits and the figure's layout are final (the positions are computed on screen).
+    """
+    import numpy as np
+    fig = ax.figure
+    texts = [ax.text(x, y, s, fontsize=fontsize, ha="left", va="center") for (x, y), s in zip(xy, labels)]
+    fig.canvas.draw()
+    ax.set_autoscale_on(False)                                       # the joining lines must not move the axes
+    renderer = fig.canvas.get_renderer()
+    size = np.array([[b.width, b.height] for b in (t.get_window_extent(renderer) for t in texts)])
+    anchor = ax.transData.transform(np.asarray(xy, float))          # the points, in pixels
+    pos = anchor + [4.0, 0.0]                                        # each label's left-centre, in pixels
+    for _ in range(rounds):
+        moved = False
+        for i in range(len(texts)):
+            for j in range(i + 1, len(texts)):
+                overlap_x = min(pos[i, 0] + size[i, 0], pos[j, 0] + size[j, 0]) - max(pos[i, 0], pos[j, 0]) + 4 * gap
+                overlap_y = (size[i, 1] + size[j, 1]) / 2 + gap - abs(pos[i, 1] - pos[j, 1])
+                if overlap_x > 0 and overlap_y > 0:
+                    up, down = (i, j) if pos[i, 1] >= pos[j, 1] else (j, i)
+                    pos[up, 1] += overlap_y / 2
+                    pos[down, 1] -= overlap_y / 2
+                    moved = True
+        if not moved:
+            break
+    to_data = ax.transData.inverted()
+    for t, p, a in zip(texts, pos, anchor):
+        t.set_position(to_data.transform(p))
+        if abs(p[1] - a[1]) > size[0, 1] / 2:
+            ax.plot(*zip(to_data.transform(a), to_data.transform(p)), color="0.6", lw=0.6, zorder=0)
+    return texts
+
+
 def rnn_task_types():
     """The lecture's five RNN task shapes, unrolled in time, with the tensor shapes of each."""
     fig, axes = plt.subplots(1, len(TASKS), figsize=(16, 3.6))

@@ -2,7 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
-#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-widgets
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -47,7 +47,7 @@ corpus = [["the", "cat", "is", "small"], ["the", "dog", "is", "big"], ["a", "cat
 def count_bigrams(sentences):
     """sentences: list of token lists -> {prev: {word: count}} over <bos> + sentence + <eos>."""
     # YOUR CODE HERE
-    raise NotImplementedError('pad each sentence with BOS in front and EOS at the end, then count each (prev, word) pair')
+    raise NotImplementedError('a sentence of T words gives T + 1 pairs once padded (the first predicts w_1 from <bos>, the last predicts <eos>); no pair may span two sentences')
 
 
 # %%
@@ -70,7 +70,7 @@ check("count_bigrams")
 def addk_prob(counts, prev, word, k, vocab_size):
     """P(word | prev) with add-k smoothing; counts as returned by count_bigrams."""
     # YOUR CODE HERE
-    raise NotImplementedError('c(prev, word) is 0 when prev or word was never seen; c(prev) sums counts[prev]')
+    raise NotImplementedError('an unseen context or word has count 0 (it is simply missing from the dicts); the denominator adds k once for each of the V possible next tokens, so the V probabilities still sum to 1')
 
 
 # %%
@@ -86,19 +86,146 @@ check("addk_prob")
 # $$\mathrm{PP} = \exp\Big(-\frac{1}{N}\sum_{\text{sentences}} \sum_{t=1}^{T+1} \ln P(w_t \mid w_{t-1})\Big),
 # \qquad N = \sum_{\text{sentences}} (T + 1)$$
 #
-# (The lecture writes $2^J$ with J in bits: the same number.) The model is given as a table
+# (The CS224N notes behind the lecture write $2^J$ with J in bits: the same number.) The model is given as a table
 # `probs[prev][word]` = P(word | prev), so this exercise does not depend on the previous one.
 
 # %%
 def perplexity(sentences, probs):
     """Perplexity of a bigram model given as probs[prev][word] on a list of token lists."""
     # YOUR CODE HERE
-    raise NotImplementedError('pad each sentence, add ln probs[prev][word] for every pair, divide by the number of pairs')
+    raise NotImplementedError('N counts every prediction in the whole test set (its words and one <eos> per sentence): sum the log-probabilities over all sentences first and divide once, in nats')
 
 
 # %%
 # NBVAL_CHECK_OUTPUT
 check("perplexity")
+
+# %% [markdown]
+# ## From counts to a network: the fixed-window neural LM
+#
+# The next three exercises build the lesson's last model yourself, in PyTorch: Bengio et al.'s (2003)
+# fixed-window language model. It predicts token $w_t$ from the `window` tokens before it: their
+# embeddings are looked up and concatenated (oldest first) into $x$, then
+#
+# $$\text{logits} = W_2 \tanh(W_1 x + b_1) + b_2, \qquad \hat y = \mathrm{softmax}(\text{logits}),$$
+#
+# trained by minimising the cross-entropy of the true next token (notebook 00). We leave out Bengio's
+# direct connection $W_3 x$ that the lesson's `course_lib.neural_lm` has.
+#
+# The slides' PyTorch example `NGramLanguageModeler` (titled "SG模型", skip-gram model) is exactly this
+# kind of model: it reads the CONTEXT_SIZE previous words and predicts the next one (with ReLU in place
+# of tanh). Despite its title it is *not* skip-gram, which predicts the context from the centre word
+# (notebook 02).
+#
+# ## Exercise 4: `make_windows`: the right targets
+#
+# A text is given as token ids `ids` = $w_1 \dots w_T$ `<eos>` (no `<bos>` in front). Build the training
+# examples: one per position t, whose **input** is the `window` ids before position t, left-padded with
+# `bos_id` where the text has not started yet, and whose **target** is `ids[t]` itself. Return two
+# `torch.long` tensors, `contexts` `(N, window)` and `targets` `(N,)` with N = len(ids). For
+# `ids = [5, 6, 7]`, window 2 and `bos_id = 0`: contexts `[[0, 0], [0, 5], [5, 6]]`, targets `[5, 6, 7]`.
+
+# %%
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# %%
+def make_windows(ids, window, bos_id):
+    """ids: list of N token ids -> (contexts (N, window) long, targets (N,) long)."""
+    # YOUR CODE HERE
+    raise NotImplementedError('every id of the text is the target of exactly one example; its input must never contain the target itself (that would be predicting a token the model has already seen)')
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check("make_windows")
+
+# %% [markdown]
+# ## Exercise 5: `WindowLM`
+#
+# Write the model as an `nn.Module` with the course's signature `forward(idx, targets=None) -> (logits, loss)`:
+# `idx` `(B, window)` long, `logits` `(B, vocab_size)`, `loss` the mean cross-entropy over the B
+# examples (None without targets). Name its layers `embed` (an `nn.Embedding(vocab_size, embed_dim)`),
+# `hidden` ($W_1, b_1$: an `nn.Linear` from the concatenated window to `hidden` units) and `out`
+# ($W_2, b_2$: an `nn.Linear` to the vocabulary): the checks set these parameters to known values and
+# compare your logits and loss with the equation above.
+
+# %%
+class WindowLM(nn.Module):
+    def __init__(self, vocab_size, window, embed_dim, hidden):
+        super().__init__()
+        # YOUR CODE HERE
+        raise NotImplementedError("three layers; the hidden layer's input size is the length of the concatenated window, not embed_dim")
+
+    def forward(self, idx, targets=None):
+        # YOUR CODE HERE
+        raise NotImplementedError("the embedding lookup gives (B, window, embed_dim): join the window's vectors into one row per example, oldest first; PyTorch's cross-entropy takes logits, not probabilities")
+
+
+# %% [markdown]
+# <details><summary>A second hint (open it only if you are stuck)</summary>
+#
+# Follow the shapes: `idx` (B, window) → embeddings (B, window, embed_dim) → one row per example of
+# length window × embed_dim → hidden units (B, hidden) after tanh → logits (B, vocab_size). Only the
+# third step has no layer: it is a reshape. The loss compares (B, vocab_size) logits with (B,) targets.
+# </details>
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check("WindowLM")
+
+# %% [markdown]
+# ## Exercise 6: `train_window_lm`: train it end to end
+#
+# Train a `WindowLM` (embeddings of size 8, 32 hidden units) on the examples of one text: call
+# `torch.manual_seed(seed)` first (so the same seed gives the same model), build the examples with your
+# `make_windows`, then take `steps` full-batch steps of plain gradient descent, the update
+# $\theta \leftarrow \theta - \text{lr}\, \nabla_\theta J$ for every parameter θ, written by hand with the
+# gradients that `loss.backward()` leaves in each `p.grad` (this is the step `torch.optim.SGD` takes; writing
+# it once shows there is no magic in an optimiser). Return `(losses, state)`: `losses` the list of the `steps` training losses (floats, the loss of
+# each step before its update) and `state` the trained model's `state_dict()`. The check evaluates the
+# returned weights itself on the text's true next tokens: the loss must have gone down.
+
+# %%
+def train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):
+    """Train a WindowLM on one text; return (list of per-step losses, trained state_dict)."""
+    # YOUR CODE HERE
+    raise NotImplementedError('each step: forward with the targets, backward, then change the parameters inside torch.no_grad() (the update itself must not be recorded by autograd); backward ADDS to p.grad, so clear it every step; record the loss as a plain float')
+
+
+# %% [markdown]
+# <details><summary>A second hint (open it only if you are stuck)</summary>
+#
+# The whole text is one batch: `make_windows` once, before the loop. Inside the loop, `model(contexts,
+# targets)` gives the loss; after `loss.backward()` every parameter `p` of `model.parameters()` has its
+# gradient in `p.grad`. Changing `p` in place is only allowed inside `with torch.no_grad():`, and
+# `p.grad` must be reset (to None or zero) before the next backward, which adds to it.
+# </details>
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check("train_window_lm")
+
+# %% [markdown]
+# Your model on real text: the characters of 300 names from `names.txt` (one text, names separated by
+# `<eos>`), window 3. A model that knows nothing is uniform over the 28 tokens (perplexity 28); your
+# trained one should do far better. Change `window` (1 is a bigram model) and re-run.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from course_lib import data
+
+with needs_exercise("make_windows / WindowLM / train_window_lm"):
+    names = data.load_lines("names")[:300]
+    chars = sorted({c for name in names for c in name})
+    stoi = {c: i + 2 for i, c in enumerate(chars)}                # 0 = <bos>, 1 = <eos>
+    text_ids = [i for name in names for i in [stoi[c] for c in name] + [1]]
+    window = 3
+    losses, state = train_window_lm(text_ids, len(chars) + 2, 0, window, steps=300, lr=1.0, seed=0)
+    print(f"{len(text_ids):,} training tokens, vocabulary {len(chars) + 2}, window {window}")
+    print(f"loss: step 1 {losses[0]:.2f} (perplexity {math.exp(losses[0]):.1f}), "
+          f"step 300 {losses[-1]:.2f} (perplexity {math.exp(losses[-1]):.1f})")
 
 # %% [markdown]
 # ## Try it
@@ -115,3 +242,7 @@ with needs_exercise("count_bigrams / addk_prob / perplexity"):
     probs = {prev: {w: addk_prob(counts, prev, w, 1.0, V) for w in words + [EOS]} for prev in [BOS] + words}
     for sentence in (["the", "cat", "is", "small"], ["small", "the", "is", "cat"]):
         print(f"{' '.join(sentence):18s} perplexity {perplexity([sentence], probs):.3f}")
+
+# %% [markdown]
+# **Next:** `notebooks/02_word2vec` (where embeddings come from), then `exercises/02_word2vec`,
+# where you derive word2vec's gradients yourself.

@@ -2,7 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
-#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-widgets
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -66,6 +66,7 @@ print(text[:200])
 chars, words = char_tokenize(text), word_tokenize(text)
 print(f"{len(chars):,} characters, {len(set(chars))} distinct")
 print(f"{len(words):,} words, {len(set(words)):,} distinct (lower-cased)")
+print(f"the word vocabulary is {len(set(words)) / len(set(chars)):.0f} times the character vocabulary")
 
 # %% [markdown]
 # ## From text to tensors
@@ -94,5 +95,15 @@ print("x:", tuple(x.shape), " y:", tuple(y.shape), "  (B, T): y is x shifted by 
 print("x[0] =", repr("".join(vocab.decode(x[0]))), "-> y[0] =", repr("".join(vocab.decode(y[0]))))
 
 # %% [markdown]
-# If everything above printed without an error, you are ready. Open `notebooks/01_ngrams` next,
-# or warm up with the two exercises in `exercises/00_welcome`.
+# ## Recap
+#
+# - The course's models live in `course_lib`; its data comes through `course_lib.data`, checked by hash.
+# - Tiny Shakespeare: 1,115,394 characters of 65 kinds, or 253,599 words of 12,384 kinds (printed
+#   above): a word-level model needs an output layer 190 times wider than a character-level one.
+# - Text becomes integer ids through a `Vocab`; a language-model batch is a pair `(x, y)` of shape
+#   `(B, T)` where y is x shifted by one step: at every position the target is the next token.
+# - To poke: change `batch_size` and `seq_len` above, or encode your own sentence, and re-run.
+#
+# If everything above printed without an error, you are ready. **Next:** warm up with the two
+# exercises in `exercises/00_welcome` (softmax and cross-entropy, which every model in the course
+# ends with), then open `notebooks/01_ngrams`.

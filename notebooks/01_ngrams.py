@@ -2,7 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
-#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-widgets
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -64,7 +64,9 @@ print(f"{len(train):,} training sentences ({sum(map(len, train)):,} tokens), "
 print("example:", train[1])
 
 # %% [markdown]
-# ## The lecture's example: a likely and an unlikely sentence
+# ## A likely and an unlikely sentence
+#
+# (The example comes from the CS224N notes on language models that the lecture draws on.)
 #
 # A bigram model (n = 2) predicts each word from the one before it. Every sentence is padded
 # with `<bos>` in front and `<eos>` at the end, so the model also learns how sentences start and
@@ -83,13 +85,13 @@ for words in (["the", "cat", "is", "small"], ["small", "the", "is", "cat"]):
 # %% [markdown]
 # **The zero-probability problem.** Shakespeare never wrote "cat is", so the maximum-likelihood
 # estimate P(is | cat) = 0, and the whole first sentence gets probability 0, exactly like the
-# scrambled one. A model that calls a perfectly good sentence impossible has infinite perplexity
-# on any text containing it.
+# scrambled one. A model that calls a perfectly good sentence impossible gives probability 0 to any
+# text containing it, so it cannot even be compared with another model on that text.
 #
 # **Smoothing** moves a little probability to unseen events. Laplace (add-one) pretends every
 # pair was seen once more; it now ranks the real sentence far above the scrambled one. It is
-# crude (with 11,000+ possible next words it takes too much mass from the seen ones); add-k with
-# a small k, interpolation, and Kneser-Ney do better, as measured below.
+# crude (with 11,000+ possible next words it takes too much mass from the seen ones). Better
+# smoothers are defined and measured below.
 
 # %% [markdown]
 # ## Sparsity and storage grow with n
@@ -113,12 +115,25 @@ for row in table:
 # $$\mathrm{PP} = \exp\Big(-\frac{1}{N} \sum_{t=1}^{N} \ln P(w_t \mid \text{context})\Big).$$
 #
 # It is the "effective number of choices" the model hesitates between: lower is better, and a
-# uniform guess over V words scores V. The lecture writes $2^J$: that is the same number when
+# uniform guess over V words scores V. The CS224N notes behind the lecture write $2^J$: the same number when
 # the cross-entropy J is measured in bits (log base 2); here J is in nats, so we use $e^J$.
 #
 # Words seen only once in training are mapped to `<unk>` (`unk_cutoff=2`), so that the models
-# have a probability for words they have never seen. We compare, for n = 1..5:
-# add-k (k = 0.01), linear interpolation of all orders, and interpolated Kneser-Ney.
+# have a probability for words they have never seen. We compare three smoothers, for n = 1..5:
+#
+# - **add-k** (k = 0.01): $P(w \mid h) = \frac{c(h\,w) + k}{c(h) + kV}$, Laplace with a smaller k
+#   (h is the context, the last n−1 words);
+# - **linear interpolation**: a weighted average of the MLE estimates of every order,
+#   $P(w \mid h) = \sum_{j=0}^{n-1} \lambda_j P_{\text{MLE}}(w \mid \text{last } j \text{ words of } h) + \lambda_{\text{u}} \frac1V$,
+#   with fixed weights λ summing to 1 (here doubling with each order, plus a little on uniform): an unseen
+#   trigram still gets the bigram's and the unigram's share;
+# - **interpolated Kneser-Ney** (discount d = 0.75): subtract d from every seen count,
+#   $P(w \mid h) = \frac{\max(c(h\,w) - d,\ 0)}{c(h)} + \gamma(h)\, P_{\text{KN}}(w \mid \text{shorter } h)$,
+#   and give the mass taken away, γ(h), to the next shorter context. Its lower orders do not count how
+#   often a word occurs but in **how many different contexts** it occurs (continuation counts):
+#   "Francisco" is frequent but follows only "San", so it is a poor guess after a context never seen.
+#
+# The classes are in `course_lib.ngram`, a few lines each.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -154,8 +169,11 @@ plt.show()
 # has nearly memorised it). On held-out text, add-k gets *worse* after n = 2: most 3-, 4- and
 # 5-gram contexts were never seen, and add-k spreads their probability uniformly over 6,000+
 # words. Interpolation with fixed weights also degrades (its λ were not tuned on held-out text).
-# Kneser-Ney discounts every count and backs off to *continuation* counts; it degrades least and
-# is the best count model here, at n = 3. The plain MLE (no smoothing, no `<unk>`) has infinite
+# Kneser-Ney degrades least and is the best count model here, at n = 3 (held-out perplexity 102.6):
+# its discount takes mass from every seen n-gram in proportion to how many different words follow
+# the context (a context followed by many types is likely to be followed by a new one), and it hands
+# that mass to a lower order that rewards words seen in many contexts, the right guess for a word
+# that has not been seen in this one. The plain MLE (no smoothing, no `<unk>`) has infinite
 # held-out perplexity for every n: some held-out word or pair is always unseen.
 #
 # **Backoff.** *Stupid backoff* (Brants et al., 2007) uses the longest context that was seen and
@@ -197,7 +215,14 @@ for n in (1, 2, 3, 4):
 #
 # where $W_3 x$ is a *direct connection* from the input to the output. Similar words get similar
 # embeddings, so what is learned about one context transfers to similar ones. Storage no longer
-# grows with the number of n-grams seen, only with the window.
+# grows with the number of n-grams seen, only with the window. (The window-based neural LM is in
+# the lecture; the equation with the direct connection $W_3 x$ is Bengio et al.'s.)
+#
+# The slides' PyTorch example `NGramLanguageModeler`, titled "SG模型" (skip-gram), is this model
+# too: embeddings of the CONTEXT_SIZE previous words, concatenated, a hidden layer (ReLU), a softmax
+# over the next word. The title is a mislabel: skip-gram (notebook 02) predicts the *context* from the
+# centre word; this predicts the next word from the previous ones. In the exercises you write it
+# yourself (`WindowLM`) with the right targets and train it.
 #
 # To compare it fairly with the best count model, we use a corpus small enough to train on here:
 # the 32,033 names of `names.txt`, one character per token. The split is random (seed 0), 90% / 10%.
@@ -215,12 +240,13 @@ for n in range(2, 8):
     print(f"Kneser-Ney, n={n}: held-out perplexity {pp:.3f}")
     if best_count is None or pp < best_count[1]:
         best_count = (n, pp)
-print(f"best count model: Kneser-Ney n={best_count[0]}, perplexity {best_count[1]:.3f}")
+print(f"best count model: Kneser-Ney n={best_count[0]} (it conditions on the {best_count[0] - 1} previous "
+      f"characters), perplexity {best_count[1]:.3f}")
 
 # %% [markdown]
-# Now the neural model, with a window of 6 characters (the best count model also looks at 5–6
-# previous characters). It trains here for 1,500 steps (under half a minute) so that you can
-# watch the loss fall:
+# Now the neural model, with a window of 6 characters (the best count model, n = 6, conditions on
+# n − 1 = 5 previous characters, so the network sees one more). It trains here for 1,500 steps
+# (under half a minute) so that you can watch the loss fall:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -280,3 +306,19 @@ for _ in range(8):
             break
         idx.append(nxt)
     print("".join(names_vocab.decode(idx[1:])))
+
+# %% [markdown]
+# ## Recap
+#
+# - An n-gram model predicts the next token from the last n − 1 by counting. The maximum-likelihood
+#   estimate gives unseen n-grams probability 0; smoothing (add-k, interpolation, Kneser-Ney) fixes
+#   that, and perplexity (e^{mean negative log-likelihood}) measures the result on held-out text.
+# - On Shakespeare, longer contexts stop helping fast: 61% of held-out trigrams were never seen in
+#   training, and the best count model is Kneser-Ney with n = 3 (held-out perplexity 102.6).
+# - On names (characters), Bengio's fixed-window network beats the best count model (Kneser-Ney n = 6,
+#   7.184) once trained for 12,000 steps (7.106), with a fixed-size table of embeddings.
+# - To poke: change `n` or `discount` in the comparison cell, or the window of `train_names_model`.
+#
+# **Next:** `exercises/01_ngrams` (count bigrams, add-k smoothing and perplexity by hand, then a
+# fixed-window neural LM in PyTorch: its training examples, the model and its training loop), then
+# `notebooks/02_word2vec`: where the embeddings of such models come from, and how to learn them alone.

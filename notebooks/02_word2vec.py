@@ -74,7 +74,13 @@ print(len(pairs), "pairs in all")
 # %% [markdown]
 # ## The model and its loss
 #
-# Every word w has a centre vector $v_w$ and a context vector $u_w$. Skip-gram models
+# The lecture draws skip-gram as a network: the one-hot input x (length V) times a matrix $W$
+# $(V \times N)$ gives the hidden vector, which is row c of W; a second matrix $W'$ $(N \times V)$ gives
+# one score per word, $u_w^\top v_c$ with $u_w$ column w of $W'$; a softmax turns the scores into
+# probabilities. So every word w has two vectors: $v_w$ (its row of W, used when it is the **input**)
+# and $u_w$ (its column of W', used when it is the **output**). In code, `V` is the table of the $v_w$
+# (that is W) and `U` the table of the $u_w$ as rows (that is $W'^\top$), both `(vocab, D)`; we write D
+# for the lecture's N. Skip-gram's input is the centre word c and its output a context word o:
 #
 # $$P(o \mid c) = \frac{\exp(u_o^\top v_c)}{\sum_{w \in V} \exp(u_w^\top v_c)}$$
 #
@@ -89,9 +95,14 @@ print(len(pairs), "pairs in all")
 # words a better chance. Frequent words are also randomly *dropped* from the text before pairs are
 # made (subsampling): "the" next to "king" says little about kings.
 #
-# **CBOW**, the lecture's open question, goes the other way: average the context vectors,
-# $\bar v = \frac1C \sum_i v_{\text{context}_i}$, and predict the centre word with
-# softmax($u_w^\top \bar v$), or with negative sampling using $\bar v$ in place of $v_c$.
+# **CBOW**, the lecture's open question, goes the other way: the context words are now the input,
+# so they use their $v$ vectors (rows of W), and the centre word is the output, so it uses $u$:
+# average the context vectors, $\bar v = \frac1C \sum_i v_{\text{context}_i}$, and predict the centre
+# word with softmax($u_w^\top \bar v$), or with negative sampling using $\bar v$ in place of $v_c$.
+#
+# *A mislabel in the slides.* The PyTorch example titled "SG模型" (skip-gram model), `NGramLanguageModeler`,
+# predicts a word from the CONTEXT_SIZE words *before* it: it is the fixed-window language model of
+# notebook 01, not skip-gram (which would predict the context from the centre word, as above).
 #
 # ## Training on Shakespeare
 #
@@ -121,7 +132,135 @@ for w in probe:
     print(f"   {w:7s}", [x for x, _ in w2v.neighbours(untrained.embeddings(), vocab, w, 5)])
 
 # %% [markdown]
-# ### Training the way word2vec does
+# ### Training
+#
+# `w2v.train_sgns` trains the way word2vec does: plain SGD with the gradients written by hand (the
+# ones you derive in `exercises/02_word2vec`), touching only the rows of the two tables a pair uses,
+# with a learning rate that decays linearly from 0.025 to almost 0. How it is made fast, and the proof
+# that its update is exactly an SGD step through autograd, are in the appendix at the end.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+sg_model, sg_history = w2v.train_sgns(sentences, len(vocab), counts, dim=100, window=5, negatives=5, epochs=5,
+                                      subsample_t=1e-3, seed=0)
+seconds = sg_history.seconds[-1]
+print(f"{sg_history.pairs:,} pairs in {seconds:.1f} s: {5 * counts.sum() / seconds / 1e3:.0f}k words/s on one thread")
+sg_history.plot(title="skip-gram with negative sampling (loss per pair)")
+plt.show()
+
+# %%
+# NBVAL_CHECK_OUTPUT
+E = sg_model.embeddings()
+print(f"skip-gram, {len(sg_history.loss)} steps: loss {sg_history.loss[0]:.2f} -> {np.mean(sg_history.loss[-20:]):.2f}")
+print("after training:")
+for w in probe:
+    print(f"   {w:7s}", [x for x, _ in w2v.neighbours(E, vocab, w, 5)])
+
+# %% [markdown]
+# Verb forms of the old second person cluster ("thou" with "art", "hast", "dost"), kings sit with
+# the other names of the history plays, "father" with the rest of the family and "night" with
+# "morrow" and "day". "love" lands next to "hate": words used in the same places get the same
+# vectors, whatever they mean, which is the distributional hypothesis at work, for better or worse.
+#
+# ## A map of the embeddings
+#
+# 100 dimensions projected on their first two principal components (PCA, NumPy's SVD): the two
+# directions along which these 22 vectors vary most. Distances in the plane are only a shadow of
+# the 100-dimensional ones, so read groups, not exact positions.
+
+# %%
+from course_lib.figures import label_points
+
+show = ["king", "queen", "prince", "duke", "lord", "lady", "father", "mother", "son", "daughter",
+        "thou", "thee", "thy", "art", "hast", "love", "hate", "fear", "night", "day", "sword", "blood"]
+xy = w2v.pca_2d(E[[vocab.stoi[w] for w in show]])
+fig, ax = plt.subplots(figsize=(7.5, 5.5))
+ax.scatter(xy[:, 0], xy[:, 1], s=14)
+ax.set(xlabel="first principal component", ylabel="second principal component",
+       title="skip-gram embeddings of 22 words, first two principal components")
+ax.margins(0.15)
+fig.tight_layout()
+label_points(ax, xy, show)
+plt.show()
+
+# %% [markdown]
+# The old second-person forms ("thou", "thee", "thy", "art", "hast") gather in one region and the
+# titles and family words in others: the first two components separate words by the company they
+# keep (grammar versus cast), which is what the neighbour lists above showed word by word.
+
+# %% [markdown]
+# ## CBOW vs skip-gram
+#
+# CBOW makes one training example per centre word, skip-gram one per context word (the ratio is
+# printed below), so in word2vec CBOW is several times cheaper. Here skip-gram's pairs share their
+# noise words (see the appendix), and the two cost about the same. The same 5 epochs:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+cb_model, cb_history = w2v.train_sgns(sentences, len(vocab), counts, dim=100, window=5, negatives=5, epochs=5,
+                                      subsample_t=1e-3, seed=0, cbow=True)
+print(f"CBOW {cb_history.seconds[-1]:.1f} s, skip-gram {sg_history.seconds[-1]:.1f} s")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+E_cbow = cb_model.embeddings()
+print(f"CBOW, {len(cb_history.loss)} steps ({cb_history.pairs:,} examples); skip-gram, {len(sg_history.loss)} steps "
+      f"({sg_history.pairs:,} pairs): {sg_history.pairs / cb_history.pairs:.1f} pairs per centre word")
+print(f"lines hold {np.mean([len(s) for s in sentences]):.1f} words on average (after dropping rare words)")
+for w in probe[:3]:
+    print(f"   {w:7s} CBOW", [x for x, _ in w2v.neighbours(E_cbow, vocab, w, 5)])
+
+# %% [markdown]
+# 3.5 pairs per centre, not 2 × 5 = 10: word2vec's dynamic window draws each centre's reach b from
+# 1..5 (2b = 6 pairs on average), and Shakespeare's lines are short (printed above), so the
+# window is often clipped at a line's ends.
+#
+# ## What a corpus this small can and cannot learn
+#
+# The standard tests were built for embeddings trained on billions of words. Measured here:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+questions = data.load_analogies()
+for name, emb in (("skip-gram", E), ("CBOW", E_cbow)):
+    acc, covered, total = w2v.analogy_accuracy(emb, vocab, questions)
+    rho_ws, n_ws, t_ws = w2v.similarity_correlation(emb, vocab, data.load_similarity("wordsim353"))
+    rho_sl, n_sl, t_sl = w2v.similarity_correlation(emb, vocab, data.load_similarity("simlex999"))
+    print(f"{name:9s} analogies (3CosAdd): {acc:.1%} of the {covered} of {total:,} questions in vocabulary "
+          f"({round(acc * covered)} right);  WordSim-353 Spearman {rho_ws:.2f} on {n_ws}/{t_ws} pairs;  "
+          f"SimLex-999 {rho_sl:.2f} on {n_sl}/{t_sl}")
+
+# %% [markdown]
+# Honest reading: only 656 of the 19,544 analogy questions use four words that occur 5+ times in
+# Tiny Shakespeare (it has no "Athens", "Greece" or "dollar"), and on those skip-gram is right 3.0% of
+# the time (20 questions) and CBOW 1.7% (11 questions); gensim's word2vec with the same settings gets
+# 4–5% (`tests/benchmarks/bench_word2vec.py`): on this little data both are mostly guessing. Only 46
+# of the 353 WordSim pairs are in the vocabulary, so a correlation on them (~0.1) is too noisy to
+# rank the two models; SimLex-999, which scores similarity rather than relatedness, is near 0 for
+# both. The neighbours above are the better evidence: embeddings learn what the corpus shows, here
+# the grammar and cast of Shakespeare (thou → art, hast; father → brother, son, mother), not world
+# knowledge. With a few billion words the same code (and loss) gives the famous
+# king − man + woman ≈ queen.
+
+# %% [markdown]
+# ## Recap
+#
+# - A one-hot vector times a matrix selects a row: an embedding table is the lecture's $W$, and
+#   `nn.Embedding` is that lookup. Every word has an input-side vector $v_w$ (row of $W$) and an
+#   output-side vector $u_w$ (column of $W'$).
+# - Skip-gram predicts each context word from the centre, CBOW the centre from the averaged context;
+#   negative sampling replaces the softmax over the whole vocabulary by K noise words.
+# - Trained on Tiny Shakespeare (5 epochs, 2.7 M skip-gram pairs, a few seconds), the neighbours are the
+#   corpus's grammar and cast (thou → art, hast; king → bolingbroke, richard); the standard analogy and
+#   similarity tests are mostly out of reach of a 240,000-word corpus (3.0% / 1.7% of 656 analogies).
+# - To poke: change `show` in the map, or `probe`, or retrain with `window=2` and compare the neighbours.
+#
+# **Next:** `exercises/02_word2vec` (skip-gram pairs, the CBOW loss, the full-softmax and the
+# negative-sampling gradients, which you derive yourself, and cosine neighbours), then
+# `notebooks/03_rnn`: a recurrent network reads a whole sequence instead of a fixed window.
+
+# %% [markdown]
+# ## Appendix: how `train_sgns` trains, and why it is fast
 #
 # `SkipGramNegSampling` above is an `nn.Module`, and the course's training loop with autograd and
 # Adam could train it. word2vec itself does something leaner: plain SGD, with the gradients written
@@ -155,89 +294,3 @@ _, loss = reference(centres[owner], contexts, negatives[owner])
 print("hand update == SGD step through autograd:",
       torch.allclose(V, V0 - 0.1 * reference.V.weight.grad, atol=1e-12),
       torch.allclose(U, U0 - 0.1 * reference.U.weight.grad, atol=1e-12))
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-sg_model, sg_history = w2v.train_sgns(sentences, len(vocab), counts, dim=100, window=5, negatives=5, epochs=5,
-                                      subsample_t=1e-3, seed=0)
-seconds = sg_history.seconds[-1]
-print(f"{sg_history.pairs:,} pairs in {seconds:.1f} s: {5 * counts.sum() / seconds / 1e3:.0f}k words/s on one thread")
-sg_history.plot(title="skip-gram with negative sampling (loss per pair)")
-plt.show()
-
-# %%
-# NBVAL_CHECK_OUTPUT
-E = sg_model.embeddings()
-print(f"skip-gram, {len(sg_history.loss)} steps: loss {sg_history.loss[0]:.2f} -> {np.mean(sg_history.loss[-20:]):.2f}")
-print("after training:")
-for w in probe:
-    print(f"   {w:7s}", [x for x, _ in w2v.neighbours(E, vocab, w, 5)])
-
-# %% [markdown]
-# Verb forms of the old second person cluster ("thou" with "art", "hast", "dost"), kings sit with
-# the other names of the history plays, "father" with the rest of the family and "night" with
-# "morrow" and "day". "love" lands next to "hate": words used in the same places get the same
-# vectors, whatever they mean, which is the distributional hypothesis at work, for better or worse.
-#
-# ## A map of the embeddings
-#
-# 100 dimensions projected on their first two principal components (PCA, NumPy's SVD):
-
-# %%
-show = ["king", "queen", "prince", "duke", "lord", "lady", "father", "mother", "son", "daughter",
-        "thou", "thee", "thy", "art", "hast", "love", "hate", "fear", "night", "day", "sword", "blood"]
-xy = w2v.pca_2d(E[[vocab.stoi[w] for w in show]])
-fig, ax = plt.subplots(figsize=(7, 5))
-ax.scatter(xy[:, 0], xy[:, 1], s=12)
-for (x, y), w in zip(xy, show):
-    ax.annotate(w, (x, y), fontsize=9)
-ax.set_title("skip-gram embeddings, first two principal components")
-plt.show()
-
-# %% [markdown]
-# ## CBOW vs skip-gram
-#
-# CBOW makes one training example per centre word, skip-gram one per context word (~6 per centre
-# here), so in word2vec CBOW is several times cheaper. Here skip-gram's pairs share their noise
-# words, and the two cost about the same. The same 5 epochs:
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-cb_model, cb_history = w2v.train_sgns(sentences, len(vocab), counts, dim=100, window=5, negatives=5, epochs=5,
-                                      subsample_t=1e-3, seed=0, cbow=True)
-print(f"CBOW {cb_history.seconds[-1]:.1f} s, skip-gram {sg_history.seconds[-1]:.1f} s")
-
-# %%
-# NBVAL_CHECK_OUTPUT
-E_cbow = cb_model.embeddings()
-print(f"CBOW, {len(cb_history.loss)} steps ({cb_history.pairs:,} examples); skip-gram, {len(sg_history.loss)} steps "
-      f"({sg_history.pairs:,} pairs)")
-for w in probe[:3]:
-    print(f"   {w:7s} CBOW", [x for x, _ in w2v.neighbours(E_cbow, vocab, w, 5)])
-
-# %% [markdown]
-# ## What a corpus this small can and cannot learn
-#
-# The standard tests were built for embeddings trained on billions of words. Measured here:
-
-# %%
-# NBVAL_CHECK_OUTPUT
-questions = data.load_analogies()
-for name, emb in (("skip-gram", E), ("CBOW", E_cbow)):
-    acc, covered, total = w2v.analogy_accuracy(emb, vocab, questions)
-    rho_ws, n_ws, t_ws = w2v.similarity_correlation(emb, vocab, data.load_similarity("wordsim353"))
-    rho_sl, n_sl, t_sl = w2v.similarity_correlation(emb, vocab, data.load_similarity("simlex999"))
-    print(f"{name:9s} analogies (3CosAdd): {acc:.1%} of the {covered} of {total:,} questions in vocabulary;  "
-          f"WordSim-353 Spearman {rho_ws:.2f} on {n_ws}/{t_ws} pairs;  SimLex-999 {rho_sl:.2f} on {n_sl}/{t_sl}")
-
-# %% [markdown]
-# Honest reading: only 656 of the 19,544 analogy questions use four words that occur 5+ times in
-# Tiny Shakespeare (it has no "Athens", "Greece" or "dollar"), and on those the models are right
-# 2–3% of the time. That is about 20 questions, and gensim's word2vec with the same settings gets
-# 4–5% (`tests/benchmarks/bench_word2vec.py`): on this little data both are mostly guessing. Only 46
-# of the 353 WordSim pairs are in the vocabulary, so a correlation on them (~0.1) is too noisy to
-# rank the two models; SimLex-999, which scores similarity rather than relatedness, is near 0 for
-# both. The neighbours above are the better evidence: embeddings learn what the corpus shows, here
-# the grammar and cast of Shakespeare (thou → art, hast; father → brother, son, mother), not world
-# knowledge. With a few billion words the same code (and loss) gives the famous
-# king − man + woman ≈ queen.

@@ -2,7 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
-#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-widgets
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -48,7 +48,7 @@ from course_lib.grading import check, needs_exercise
 def softmax(z):
     """Softmax over the last axis. z: array (..., V) -> probabilities (..., V)."""
     z = np.asarray(z, dtype=np.float64)
-    ### HINT: subtract the maximum of each row (keepdims=True), exponentiate, divide by the row sum
+    ### HINT: softmax(z) = softmax(z - c) for any constant c per row: choose c so that no exponent is positive; every reduction is over the last axis only, and must keep that axis so the division broadcasts
     ### BEGIN SOLUTION
     shifted = z - z.max(axis=-1, keepdims=True)
     e = np.exp(shifted)
@@ -76,7 +76,7 @@ with needs_exercise("softmax"):
 # $$J = -\frac{1}{N} \sum_{n=1}^{N} \log \mathrm{softmax}(\text{logits}_n)_{\text{target}_n}$$
 #
 # Its exponential, $e^{J}$, is the **perplexity**: a model that is unsure among k equally likely
-# tokens has perplexity k. (The lecture writes $2^J$: that is the same number when J is measured
+# tokens has perplexity k. (The CS224N notes behind the lecture write $2^J$: the same number when J is measured
 # in bits, i.e. with log base 2.)
 #
 # Compute it without calling `softmax` and then `np.log` (the log of a tiny probability
@@ -87,7 +87,7 @@ def cross_entropy(logits, targets):
     """Mean cross-entropy in nats. logits: (N, V) floats; targets: (N,) ints in [0, V)."""
     logits = np.asarray(logits, dtype=np.float64)
     targets = np.asarray(targets)
-    ### HINT: compute log-softmax stably, pick the target column of each row, average the negatives
+    ### HINT: stay in log space (never take the log of a probability that may have underflowed to 0); each row n contributes one number, its entry at column targets[n]; J is a mean over the N rows
     ### BEGIN SOLUTION
     shifted = logits - logits.max(axis=-1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
@@ -105,3 +105,7 @@ with needs_exercise("cross_entropy"):
     uniform = np.zeros((4, 10))              # a model that knows nothing: all 10 tokens equally likely
     J = cross_entropy(uniform, np.array([0, 3, 5, 9]))
     print(f"uniform over 10 tokens: J = {J:.4f} nats = ln(10); perplexity = e^J = {np.exp(J):.2f}")
+
+# %% [markdown]
+# **Next:** `notebooks/01_ngrams` (n-gram models, smoothing, perplexity and the fixed-window neural LM),
+# then `exercises/01_ngrams`.

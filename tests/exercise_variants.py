@@ -7,7 +7,8 @@ unscaled, unmasked, log-base mix-ups...), so the tests are shown to catch them.
 
 # Exercises that call another exercise's function (as the notebook tells students to):
 # a wrong variant of the callee may also cost the caller its points.
-DEPENDS = {"03_rnn": {"rnn_step": ["rnn_forward"], "lm_batch": ["train_lm"], "RNNLanguageModel": ["train_lm"]},
+DEPENDS = {"01_ngrams": {"make_windows": ["train_window_lm"], "WindowLM": ["train_window_lm"]},
+           "03_rnn": {"rnn_step": ["rnn_forward"], "lm_batch": ["train_lm"], "RNNLanguageModel": ["train_lm"]},
            "04_bptt": {"delta_h_step": ["bptt"]},
            "05_clipping": {"clip_grad_norm": ["clipped_descent"]}}
 
@@ -81,6 +82,69 @@ VARIANTS = {
                                  "    for s in sentences:\n        p = ['<bos>'] + list(s)\n"
                                  "        for a, b in zip(p[:-1], p[1:]):\n            lp += math.log(probs[a][b]); n += 1\n"
                                  "    return math.exp(-lp / n)\n",
+        },
+        "make_windows": {
+            "input_contains_the_target": "import torch\ndef make_windows(ids, window, bos_id):\n"
+                                         "    p = [bos_id] * (window - 1) + list(ids)\n"
+                                         "    return torch.tensor([p[t:t + window] for t in range(len(ids))]), torch.tensor(list(ids))\n",
+            "target_is_the_next_id": "import torch\ndef make_windows(ids, window, bos_id):\n"
+                                     "    p = [bos_id] * window + list(ids)\n"
+                                     "    X = [p[t:t + window] for t in range(len(ids) - 1)]\n"
+                                     "    return torch.tensor(X), torch.tensor(list(ids[1:]))\n",
+            "no_padding_drops_the_start": "import torch\ndef make_windows(ids, window, bos_id):\n"
+                                          "    X = [ids[t - window:t] for t in range(window, len(ids))]\n"
+                                          "    return torch.tensor(X), torch.tensor(list(ids[window:]))\n",
+            "newest_first": "import torch\ndef make_windows(ids, window, bos_id):\n"
+                            "    p = [bos_id] * window + list(ids)\n"
+                            "    return torch.tensor([p[t:t + window][::-1] for t in range(len(ids))]), torch.tensor(list(ids))\n",
+        },
+        "WindowLM": {
+            "no_tanh": "import torch\nimport torch.nn.functional as F\nfrom torch import nn\nclass WindowLM(nn.Module):\n    def __init__(self, vocab_size, window, embed_dim, hidden):\n        super().__init__()\n        self.embed = nn.Embedding(vocab_size, embed_dim)\n        self.hidden = nn.Linear(window * embed_dim, hidden)\n        self.out = nn.Linear(hidden, vocab_size)\n    def forward(self, idx, targets=None):\n"
+                       "        logits = self.out(self.hidden(self.embed(idx).flatten(1)))\n"
+                       "        return logits, None if targets is None else F.cross_entropy(logits, targets)\n",
+            "summed_not_concatenated": "import torch\nimport torch.nn.functional as F\nfrom torch import nn\n"
+                                       "class WindowLM(nn.Module):\n"
+                                       "    def __init__(self, vocab_size, window, embed_dim, hidden):\n        super().__init__()\n"
+                                       "        self.embed = nn.Embedding(vocab_size, embed_dim)\n"
+                                       "        self.hidden = nn.Linear(embed_dim, hidden)\n        self.out = nn.Linear(hidden, vocab_size)\n"
+                                       "    def forward(self, idx, targets=None):\n"
+                                       "        logits = self.out(torch.tanh(self.hidden(self.embed(idx).sum(1))))\n"
+                                       "        return logits, None if targets is None else F.cross_entropy(logits, targets)\n",
+            "softmax_then_cross_entropy": "import torch\nimport torch.nn.functional as F\nfrom torch import nn\nclass WindowLM(nn.Module):\n    def __init__(self, vocab_size, window, embed_dim, hidden):\n        super().__init__()\n        self.embed = nn.Embedding(vocab_size, embed_dim)\n        self.hidden = nn.Linear(window * embed_dim, hidden)\n        self.out = nn.Linear(hidden, vocab_size)\n    def forward(self, idx, targets=None):\n"
+                                          "        logits = self.out(torch.tanh(self.hidden(self.embed(idx).flatten(1))))\n"
+                                          "        return logits, None if targets is None else F.cross_entropy(logits.softmax(-1), targets)\n",
+            "loss_summed": "import torch\nimport torch.nn.functional as F\nfrom torch import nn\nclass WindowLM(nn.Module):\n    def __init__(self, vocab_size, window, embed_dim, hidden):\n        super().__init__()\n        self.embed = nn.Embedding(vocab_size, embed_dim)\n        self.hidden = nn.Linear(window * embed_dim, hidden)\n        self.out = nn.Linear(hidden, vocab_size)\n    def forward(self, idx, targets=None):\n"
+                           "        logits = self.out(torch.tanh(self.hidden(self.embed(idx).flatten(1))))\n"
+                           "        return logits, None if targets is None else F.cross_entropy(logits, targets, reduction='sum')\n",
+            "window_reversed": "import torch\nimport torch.nn.functional as F\nfrom torch import nn\nclass WindowLM(nn.Module):\n    def __init__(self, vocab_size, window, embed_dim, hidden):\n        super().__init__()\n        self.embed = nn.Embedding(vocab_size, embed_dim)\n        self.hidden = nn.Linear(window * embed_dim, hidden)\n        self.out = nn.Linear(hidden, vocab_size)\n    def forward(self, idx, targets=None):\n"
+                               "        logits = self.out(torch.tanh(self.hidden(self.embed(idx.flip(1)).flatten(1))))\n"
+                               "        return logits, None if targets is None else F.cross_entropy(logits, targets)\n",
+        },
+        "train_window_lm": {
+            "targets_not_shifted": "import torch\ndef train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):\n    torch.manual_seed(seed)\n"
+                                   "    X, _ = make_windows(ids, window, bos_id)\n    Y = X[:, -1].clone()\n"
+                                   "    model = WindowLM(vocab_size, window, 8, 32)\n    losses = []\n    for _ in range(steps):\n        _, loss = model(X, Y)\n        for p in model.parameters(): p.grad = None\n        loss.backward()\n        with torch.no_grad():\n            for p in model.parameters(): p -= lr * p.grad\n"
+                                   "        losses.append(loss.item())\n    return losses, model.state_dict()\n",
+            "no_update": "import torch\ndef train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):\n    torch.manual_seed(seed)\n"
+                         "    X, Y = make_windows(ids, window, bos_id)\n"
+                         "    model = WindowLM(vocab_size, window, 8, 32)\n    losses = []\n    for _ in range(steps):\n        _, loss = model(X, Y)\n        for p in model.parameters(): p.grad = None\n        loss.backward()\n"
+                         "        losses.append(loss.item())\n    return losses, model.state_dict()\n",
+            "gradient_ascent": "import torch\ndef train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):\n    torch.manual_seed(seed)\n"
+                               "    X, Y = make_windows(ids, window, bos_id)\n"
+                               "    model = WindowLM(vocab_size, window, 8, 32)\n    losses = []\n    for _ in range(steps):\n        _, loss = model(X, Y)\n        for p in model.parameters(): p.grad = None\n        loss.backward()\n"
+                               "        with torch.no_grad():\n            for p in model.parameters(): p += lr * p.grad\n"
+                               "        losses.append(loss.item())\n    return losses, model.state_dict()\n",
+            "gradients_never_cleared": "import torch\ndef train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):\n    torch.manual_seed(seed)\n"
+                                       "    X, Y = make_windows(ids, window, bos_id)\n"
+                                       "    model = WindowLM(vocab_size, window, 8, 32)\n    losses = []\n    for _ in range(steps):\n        _, loss = model(X, Y)\n        loss.backward()\n        with torch.no_grad():\n            for p in model.parameters(): p -= lr * p.grad\n"
+                                       "        losses.append(loss.item())\n    return losses, model.state_dict()\n",
+            "returns_the_untrained_weights": "import torch\ndef train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):\n    torch.manual_seed(seed)\n"
+                                             "    X, Y = make_windows(ids, window, bos_id)\n"
+                                             "    model = WindowLM(vocab_size, window, 8, 32)\n"
+                                             "    first = {k: v.clone() for k, v in model.state_dict().items()}\n"
+                                             "    losses = []\n    for _ in range(steps):\n        _, loss = model(X, Y)\n"
+                                             "        for p in model.parameters(): p.grad = None\n        loss.backward()\n        with torch.no_grad():\n            for p in model.parameters(): p -= lr * p.grad\n"
+                                             "        losses.append(loss.item())\n    return losses, first\n",
         },
     },
     "03_rnn": {
@@ -241,19 +305,36 @@ VARIANTS = {
             "first_context_only": "import numpy as np\ndef cbow_loss(V_ctx, U, centre):\n    s = U @ V_ctx[0]\n"
                                   "    m = s.max()\n    return float(m + np.log(np.exp(s - m).sum()) - s[centre])\n",
         },
+        "naive_softmax": {
+            "forgets_the_normaliser_in_dv": "import numpy as np\ndef naive_softmax(v_c, o, U):\n    s = U @ v_c\n    m = s.max()\n    lz = m + np.log(np.exp(s - m).sum())\n    p = np.exp(s - lz)\n    y = np.zeros_like(p)\n    y[o] = 1.0\n"
+                                            "    return float(lz - s[o]), -U[o], np.outer(p - y, v_c)\n",
+            "sign_flipped": "import numpy as np\ndef naive_softmax(v_c, o, U):\n    s = U @ v_c\n    m = s.max()\n    lz = m + np.log(np.exp(s - m).sum())\n    p = np.exp(s - lz)\n    y = np.zeros_like(p)\n    y[o] = 1.0\n"
+                            "    return float(lz - s[o]), U.T @ (y - p), np.outer(y - p, v_c)\n",
+            "dU_only_row_o": "import numpy as np\ndef naive_softmax(v_c, o, U):\n    s = U @ v_c\n    m = s.max()\n    lz = m + np.log(np.exp(s - m).sum())\n    p = np.exp(s - lz)\n    y = np.zeros_like(p)\n    y[o] = 1.0\n"
+                             "    return float(lz - s[o]), U.T @ (p - y), np.outer(y * (p - y), v_c)\n",
+            "dv_without_minus_y": "import numpy as np\ndef naive_softmax(v_c, o, U):\n    s = U @ v_c\n    m = s.max()\n    lz = m + np.log(np.exp(s - m).sum())\n    p = np.exp(s - lz)\n    y = np.zeros_like(p)\n    y[o] = 1.0\n"
+                                  "    return float(lz - s[o]), U.T @ p, np.outer(p - y, v_c)\n",
+            "loss_is_log_probability": "import numpy as np\ndef naive_softmax(v_c, o, U):\n    s = U @ v_c\n    m = s.max()\n    lz = m + np.log(np.exp(s - m).sum())\n    p = np.exp(s - lz)\n    y = np.zeros_like(p)\n    y[o] = 1.0\n"
+                                       "    return float(s[o] - lz), U.T @ (p - y), np.outer(p - y, v_c)\n",
+        },
         "neg_sampling": {
-            "negatives_not_negated": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n"
-                                     "    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
-                                     "    return float(-np.log(sp) - np.log(sn).sum()), (sp - 1) * u_o + sn @ u_neg\n",
-            "gradient_sign": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n"
-                             "    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
-                             "    return float(-np.log(sp) - np.log(1 - sn).sum()), (1 - sp) * u_o + sn @ u_neg\n",
-            "gradient_without_negatives": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n"
-                                          "    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
-                                          "    return float(-np.log(sp) - np.log(1 - sn).sum()), (sp - 1) * u_o\n",
-            "mean_over_negatives": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n"
-                                   "    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
-                                   "    return float(-np.log(sp) - np.log(1 - sn).mean()), (sp - 1) * u_o + sn @ u_neg / len(sn)\n",
+            "constant_zero_gradient": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n"
+                                      "    return float((len(u_neg) + 1) * np.log(2)), 0 * v_c, 0 * u_o, 0 * u_neg\n",
+            "negatives_not_negated": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
+                                     "    return float(-np.log(sp) - np.log(sn).sum()), (sp - 1) * u_o + sn @ u_neg, "
+                                     "(sp - 1) * v_c, np.outer(sn, v_c)\n",
+            "gradient_sign": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
+                             "    return float(-np.log(sp) - np.log(1 - sn).sum()), (1 - sp) * u_o + sn @ u_neg, "
+                             "(sp - 1) * v_c, np.outer(sn, v_c)\n",
+            "gradient_without_negatives": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
+                                          "    return float(-np.log(sp) - np.log(1 - sn).sum()), (sp - 1) * u_o, "
+                                          "(sp - 1) * v_c, np.outer(sn, v_c)\n",
+            "u_o_gradient_along_u_o": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
+                                      "    return float(-np.log(sp) - np.log(1 - sn).sum()), (sp - 1) * u_o + sn @ u_neg, "
+                                      "(sp - 1) * u_o, np.outer(sn, v_c)\n",
+            "noise_gradient_without_sigma": "import numpy as np\ndef neg_sampling(v_c, u_o, u_neg):\n    sig = lambda x: 1 / (1 + np.exp(-x))\n    sp, sn = sig(u_o @ v_c), sig(u_neg @ v_c)\n"
+                                            "    return float(-np.log(sp) - np.log(1 - sn).sum()), (sp - 1) * u_o + sn @ u_neg, "
+                                            "(sp - 1) * v_c, np.outer(np.ones_like(sn), v_c)\n",
         },
         "cosine_neighbours": {
             "dot_product": "import numpy as np\ndef cosine_neighbours(E, i, k):\n    s = E @ E[i]\n    s[i] = -np.inf\n"

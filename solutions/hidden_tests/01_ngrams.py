@@ -140,3 +140,133 @@ def natural_log_base(student):
     pp = student.call("perplexity", [["a"], ["a", "a"]], probs)
     expect_close(pp, _ref_pp_table([["a"], ["a", "a"]], probs),
                  "exp(mean negative ln P): do not mix log2 with exp, or ln with 2**")
+
+
+# ----------------------------------------------------------------------------- the fixed-window neural LM
+import numpy as np  # noqa: E402
+
+from course_lib.grading.sandbox import TensorArg  # noqa: E402
+from course_lib.grading.spec import as_array  # noqa: E402
+
+_rng = np.random.default_rng(101)
+
+
+def _ref_windows(ids, window, bos):
+    padded = [bos] * window + list(ids)
+    return np.array([padded[t:t + window] for t in range(len(ids))]).reshape(len(ids), window), np.array(ids)
+
+
+def _pair(value, what):
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise Fail(f"{what} should return a tuple of 2 values")
+    return value
+
+
+@test("make_windows", points=1)
+def random_text_with_another_bos_id(student):
+    """30 random ids, window 4, bos_id 11"""
+    ids = [int(i) for i in _rng.integers(0, 11, size=30)]
+    X, Y = _pair(student.call("make_windows", ids, 4, 11), "make_windows")
+    want_X, want_Y = _ref_windows(ids, 4, 11)
+    expect(np.array_equal(as_array(X, "contexts", shape=(30, 4)), want_X), "contexts wrong for bos_id = 11, window 4")
+    expect(np.array_equal(as_array(Y, "targets", shape=(30,)), want_Y), "targets should be the ids themselves")
+
+
+@test("make_windows", points=1)
+def window_longer_than_the_text_and_integer_type(student):
+    """window 5 over 2 ids: all padding then one id; integer tensors"""
+    X, Y = _pair(student.call("make_windows", [3, 1], 5, 0), "make_windows")
+    expect(np.array_equal(as_array(X, "contexts", shape=(2, 5)), [[0, 0, 0, 0, 0], [0, 0, 0, 0, 3]]),
+           "a window longer than the text is padded with bos_id on the left")
+    expect(np.asarray(X).dtype.kind in "iu" and np.asarray(Y).dtype.kind in "iu",
+           "contexts and targets must be integer (torch.long) tensors: nn.Embedding and cross_entropy need them")
+
+
+def _params(V, window, E, H, seed):
+    rng = np.random.default_rng(seed)
+    return {"embed.weight": rng.normal(size=(V, E)), "hidden.weight": rng.normal(size=(H, window * E)) * 0.4,
+            "hidden.bias": rng.normal(size=H) * 0.4, "out.weight": rng.normal(size=(V, H)) * 0.4,
+            "out.bias": rng.normal(size=V) * 0.4}
+
+
+def _ref_forward(p, idx, targets=None):
+    import torch
+    t = {k: torch.tensor(v, requires_grad=True) for k, v in p.items()}
+    x = t["embed.weight"][torch.as_tensor(idx)].reshape(len(idx), -1)
+    logits = torch.tanh(x @ t["hidden.weight"].T + t["hidden.bias"]) @ t["out.weight"].T + t["out.bias"]
+    return t, logits
+
+
+@test("WindowLM", points=1)
+def more_sizes_window_one_and_batch_one(student):
+    """window 1, batch 1 and a wider model against the reference"""
+    import torch
+    for V, window, E, H, B in ((5, 1, 2, 3, 1), (13, 4, 5, 9, 17)):
+        p = _params(V, window, E, H, seed=V + 100)
+        m = student.new("WindowLM", V, window, E, H)
+        m.set_params(p)
+        idx, tgt = _rng.integers(0, V, size=(B, window)), _rng.integers(0, V, size=B)
+        out = _pair(m.call("forward", TensorArg(idx, dtype="int64"), TensorArg(tgt, dtype="int64")), "forward")
+        _, logits = _ref_forward(p, idx)
+        expect_close(as_array(out[0], "logits", shape=(B, V)), logits.detach().numpy(),
+                     f"logits wrong for vocab {V}, window {window}, batch {B}", atol=1e-4)
+        ref_loss = float(torch.nn.functional.cross_entropy(logits, torch.as_tensor(tgt)).detach())
+        expect_close(as_array(out[1], "loss").reshape(-1)[0], ref_loss, "loss wrong", atol=1e-4)
+
+
+@test("WindowLM", points=1)
+def gradients_reach_every_parameter(student):
+    """backward through the logits: every parameter's gradient equals the reference's"""
+    V, window, E, H, B = 9, 3, 4, 6, 5
+    p = _params(V, window, E, H, seed=7)
+    m = student.new("WindowLM", V, window, E, H)
+    m.set_params(p)
+    idx = _rng.integers(0, V, size=(B, window))
+    G = _rng.normal(size=(B, V))
+    res = m.backward(TensorArg(idx, dtype="int64"), grad_output=G, method="forward", output_index=0)
+    t, logits = _ref_forward(p, idx)
+    import torch
+    (logits * torch.tensor(G)).sum().backward()
+    for name, tensor in t.items():
+        got = res["param_grads"].get(name)
+        expect(got is not None, f"no gradient reached {name}")
+        expect_close(as_array(got, f"grad of {name}", shape=tensor.shape), tensor.grad.numpy(),
+                     f"the gradient of {name} differs from the reference: is the forward pass W_2 tanh(W_1 x + b_1) + b_2?",
+                     atol=1e-4)
+
+
+TEXT2 = [int(c) for c in "2345234623452346" * 3] + [1]     # '5 2 3 4' then 6, '6 2 3 4' then 5
+
+
+def _eval(state, ids, window, V, bos):
+    expect(isinstance(state, dict), "train_window_lm should return (losses, model.state_dict())")
+    p = {k: as_array(v, k) for k, v in state.items()}
+    X, Y = _ref_windows(ids, window, bos)
+    _, logits = _ref_forward({k: p[k] for k in ("embed.weight", "hidden.weight", "hidden.bias", "out.weight",
+                                                  "out.bias")}, X)
+    import torch
+    return float(torch.nn.functional.cross_entropy(logits, torch.as_tensor(Y)).detach())
+
+
+@test("train_window_lm", points=1)
+def window_four_on_another_text(student):
+    """window 4 needs the 4th token back; bos_id 0, 150 steps"""
+    out = _pair(student.call("train_window_lm", TEXT2, 7, 0, 4, 150, 1.0, 3), "train_window_lm")
+    losses = as_array(out[0], "losses", shape=(150,))
+    after = _eval(out[1], TEXT2, 4, 7, 0)
+    expect(after < 0.2, f"window 4 can predict every token of this text; the trained weights give {after:.3f} on the "
+           "true next tokens (expected below 0.2)")
+    expect(after <= losses[-1] + 0.05, "the returned weights should be the trained ones (their loss is not above "
+           "the last recorded loss)")
+
+
+@test("train_window_lm", points=1)
+def seeded_and_reproducible(student):
+    """the same seed gives the same losses; another seed another run"""
+    a = as_array(_pair(student.call("train_window_lm", TEXT2, 7, 0, 2, 20, 0.5, 5), "train_window_lm")[0], "losses")
+    b = as_array(_pair(student.call("train_window_lm", TEXT2, 7, 0, 2, 20, 0.5, 5), "train_window_lm")[0], "losses")
+    c = as_array(_pair(student.call("train_window_lm", TEXT2, 7, 0, 2, 20, 0.5, 6), "train_window_lm")[0], "losses")
+    expect(np.allclose(a, b), "two runs with the same seed gave different losses: call torch.manual_seed(seed) "
+           "before building the model")
+    expect(not np.allclose(a, c), "seeds 5 and 6 gave identical losses: is the seed used?")
+    expect(np.all(np.diff(a[:10]) < 0.05), "the loss should fall over the first steps of full-batch gradient descent")

@@ -21,6 +21,16 @@ def known_values(student):
     expect_close(p, [0.09003057, 0.24472847, 0.66524096], "softmax([1, 2, 3]) is wrong", atol=1e-6)
 
 
+@test("softmax", points=1)
+def large_logits_stay_finite(student):
+    """logits in the hundreds (a confident model) give finite probabilities"""
+    z = np.array([[710.0, 712.0, 709.0], [-3.0, 0.5, 2.0]])
+    p = student.call("softmax", z)
+    expect_close(p, np.exp(z - z.max(-1, keepdims=True)) / np.exp(z - z.max(-1, keepdims=True)).sum(-1, keepdims=True),
+                 "softmax([710, 712, 709]) overflowed (e^710 is inf in float64): softmax(z) = softmax(z - c), "
+                 "so subtract each row's maximum before exponentiating")
+
+
 @test("cross_entropy", points=1)
 def uniform_is_log_vocab(student):
     """uniform logits over V tokens give ln(V)"""
@@ -35,3 +45,14 @@ def known_value(student):
     logits = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.2]])
     J = student.call("cross_entropy", logits, np.array([0, 1]))
     expect_close(J, 0.31429097, "cross_entropy([[2, 1, 0.1], [0.5, 2.5, 0.2]], targets [0, 1]) should be 0.3143")
+
+
+@test("cross_entropy", points=1)
+def confident_wrong_prediction(student):
+    """a confident wrong prediction costs its margin in nats, finitely"""
+    logits = np.array([[0.0, 800.0, -2.0], [3.0, 1.0, 2.0]])
+    J = student.call("cross_entropy", logits, np.array([0, 0]))
+    row1 = 3.0 - np.log(np.exp(np.array([3.0, 1.0, 2.0])).sum())
+    expect_close(J, (800.0 - row1) / 2,
+                 "row 0 puts all its mass on token 1 but the target is 0: its loss is 800 nats, not inf. "
+                 "Use log softmax(z)_i = z_i - max(z) - log Σ_j e^(z_j - max(z)) instead of log(softmax(z))")

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from course_lib.grading.spec import Fail, expect, expect_close, test
+from course_lib.grading.spec import Fail, as_array, expect, expect_close, test
 
 CORPUS = [["the", "cat", "is", "small"], ["the", "dog", "is", "big"], ["a", "cat", "is", "big"]]
 
@@ -52,3 +52,163 @@ def small_case_by_hand(student):
     expect_close(pp, math.exp(-(math.log(0.5) + math.log(0.8)) / 2),
                  "perplexity of ['a'] should be exp(-(ln P(a|<bos>) + ln P(<eos>|a)) / 2) = 1.5811: "
                  "two predictions (a and <eos>), natural log")
+
+
+@test("perplexity", points=1)
+def sentences_of_different_lengths(student):
+    """a 1-word and a 3-word sentence: every predicted token weighs the same"""
+    probs = {"<bos>": {"a": 0.6, "b": 0.4}, "a": {"b": 0.5, "<eos>": 0.5}, "b": {"a": 0.9, "<eos>": 0.1}}
+    sents = [["a"], ["b", "a", "b"]]
+    logp = [math.log(0.6), math.log(0.5), math.log(0.4), math.log(0.9), math.log(0.5), math.log(0.1)]
+    expect_close(student.call("perplexity", sents, probs), math.exp(-sum(logp) / len(logp)),
+                 "perplexity of [['a'], ['b', 'a', 'b']] should be exp(-(sum of the 6 ln P) / 6) = 2.3875: "
+                 "N counts every predicted token of the whole test set (2 + 4), not an average of per-sentence "
+                 "perplexities")
+
+
+@test("count_bigrams", points=1)
+def two_sentences_counted_apart(student):
+    """two short sentences: each has its own <bos> and <eos>, no pair joins them"""
+    c = _counts(student.call("count_bigrams", [["to", "be"], ["be", "to", "be"]]))
+    expect(c.get("be", {}).get("be", 0) == 0,
+           "c(be, be) should be 0: the first sentence ends with 'be' and the second starts with 'be', but no pair "
+           "may span two sentences (each is padded on its own)")
+    expect(c.get("be", {}).get("<eos>") == 2 and c.get("<bos>", {}) == {"to": 1, "be": 1},
+           f"c(be, <eos>) should be 2 and the counts after <bos> {{'to': 1, 'be': 1}}; got "
+           f"{c.get('be', {}).get('<eos>')} and {c.get('<bos>')}")
+    expect(sum(sum(v.values()) for v in c.values()) == 7,
+           "2 sentences of 2 and 3 words give 3 + 4 = 7 pairs in all (T + 1 per sentence)")
+
+
+@test("addk_prob", points=1)
+def add_k_is_a_distribution(student):
+    """k = 0.2, V = 4: the 4 probabilities after 'the' sum to 1"""
+    counts = {"the": {"cat": 3, "dog": 1}}
+    ps = [float(student.call("addk_prob", counts, "the", w, 0.2, 4)) for w in ("cat", "dog", "mat", "<eos>")]
+    expect_close(ps[0], 3.2 / 4.8, "P(cat | the) with k = 0.2, V = 4 should be (3 + 0.2) / (4 + 0.2 * 4) = 0.6667")
+    expect_close(sum(ps), 1.0, "the V = 4 probabilities P(. | the) must sum to 1: the denominator adds k once for "
+                 "each of the V possible next tokens")
+
+
+# ----------------------------------------------------------------------------- the fixed-window neural LM
+def _tensors(value, what, n):
+    if not isinstance(value, (tuple, list)) or len(value) != n:
+        raise Fail(f"{what} should return a tuple of {n} values")
+    return value
+
+
+@test("make_windows", points=1)
+def the_example_of_the_text(student):
+    """ids [5, 6, 7], window 2: inputs [[0, 0], [0, 5], [5, 6]], targets [5, 6, 7]"""
+    X, Y = _tensors(student.call("make_windows", [5, 6, 7], 2, 0), "make_windows", 2)
+    expect(np.shape(Y) == (3,), f"3 ids give 3 examples (every id is the target of one, the first with only <bos> "
+           f"before it); got targets of shape {np.shape(Y)}")
+    expect(np.array_equal(as_array(Y, "targets", shape=(3,)), [5, 6, 7]),
+           f"the targets are the text's ids themselves, one per position: [5, 6, 7]; got {np.asarray(Y).tolist()}")
+    expect(np.array_equal(as_array(X, "contexts", shape=(3, 2)), [[0, 0], [0, 5], [5, 6]]),
+           "the input of position t is the 2 ids BEFORE it, left-padded with <bos>: [[0, 0], [0, 5], [5, 6]]; "
+           f"got {np.asarray(X).tolist()}")
+
+
+@test("make_windows", points=1)
+def longer_text_wider_window(student):
+    """7 ids, window 3: every target has the 3 ids before it as input"""
+    ids = [4, 2, 9, 9, 3, 8, 1]
+    X, Y = _tensors(student.call("make_windows", ids, 3, 0), "make_windows", 2)
+    X, Y = as_array(X, "contexts", shape=(7, 3)), as_array(Y, "targets", shape=(7,))
+    expect(np.array_equal(Y, ids), "targets should be the ids, in order: every id is predicted once")
+    expect(np.array_equal(X[4], [2, 9, 9]) and np.array_equal(X[1], [0, 0, 4]),
+           f"the input for target ids[4] = 3 is [2, 9, 9] and for ids[1] it is [0, 0, 4] (oldest first, padded with "
+           f"bos_id); got {X[4].astype(int).tolist()} and {X[1].astype(int).tolist()}")
+
+
+def _window_params(V, window, E, H, seed):
+    rng = np.random.default_rng(seed)
+    return {"embed.weight": rng.normal(size=(V, E)), "hidden.weight": rng.normal(size=(H, window * E)) * 0.5,
+            "hidden.bias": rng.normal(size=H) * 0.5, "out.weight": rng.normal(size=(V, H)) * 0.5,
+            "out.bias": rng.normal(size=V) * 0.5}
+
+
+def _window_logits(p, idx):
+    """The equation of the exercise, in NumPy: logits = W_2 tanh(W_1 x + b_1) + b_2."""
+    x = p["embed.weight"][idx].reshape(len(idx), -1)
+    return np.tanh(x @ p["hidden.weight"].T + p["hidden.bias"]) @ p["out.weight"].T + p["out.bias"]
+
+
+def _mean_ce(logits, targets):
+    m = logits.max(-1, keepdims=True)
+    lp = logits - m - np.log(np.exp(logits - m).sum(-1, keepdims=True))
+    return float(-lp[np.arange(len(targets)), targets].mean())
+
+
+@test("WindowLM", points=1)
+def logits_and_loss_with_set_weights(student):
+    """weights set by the test: logits (B, V) and the mean cross-entropy, two sizes"""
+    from course_lib.grading.sandbox import TensorArg
+    for V, window, E, H, B in ((7, 3, 4, 5, 6), (11, 2, 3, 8, 4)):
+        rng = np.random.default_rng(V)
+        p = _window_params(V, window, E, H, seed=V)
+        model = student.new("WindowLM", V, window, E, H)
+        model.set_params(p)
+        idx, tgt = rng.integers(0, V, size=(B, window)), rng.integers(0, V, size=B)
+        out = _tensors(model.call("forward", TensorArg(idx, dtype="int64"), TensorArg(tgt, dtype="int64")),
+                       "forward(idx, targets)", 2)
+        logits = as_array(out[0], "logits", shape=(B, V))
+        expect_close(logits, _window_logits(p, idx),
+                     f"logits differ from W_2 tanh(W_1 x + b_1) + b_2 (vocab {V}, window {window}): x is the window's "
+                     "embeddings concatenated oldest first, then the tanh hidden layer, then the output layer",
+                     atol=1e-4)
+        loss = as_array(out[1], "the loss").reshape(-1)   # a 0-d tensor travels as shape (1,)
+        expect(loss.size == 1, f"the loss should be one number (the mean over the batch), got {loss.size} numbers")
+        expect_close(loss[0], _mean_ce(_window_logits(p, idx), tgt),
+                     "the loss should be the MEAN cross-entropy of the targets, from the logits (PyTorch's cross_entropy "
+                     "applies the log-softmax itself: give it the logits, not probabilities)", atol=1e-4)
+
+
+@test("WindowLM", points=1)
+def no_targets_no_loss(student):
+    """forward(idx) without targets returns (logits, None)"""
+    from course_lib.grading.sandbox import TensorArg
+    model = student.new("WindowLM", 5, 2, 3, 4)
+    out = _tensors(model.call("forward", TensorArg(np.array([[0, 1], [2, 3], [4, 4]]), dtype="int64")),
+                   "forward(idx)", 2)
+    as_array(out[0], "logits", shape=(3, 5))
+    expect(out[1] is None, "without targets, forward returns (logits, None)")
+
+
+TEXT = [2, 3, 4, 2, 3, 5] * 6 + [1]          # after '4 2 3' comes 5, after '5 2 3' comes 4: a window of 3 sees it
+
+
+def _evaluate(state, ids, window, V):
+    expect(isinstance(state, dict), "the second value returned should be the model's state_dict()")
+    p = {k: as_array(v, k) for k, v in state.items()}
+    missing = {"embed.weight", "hidden.weight", "hidden.bias", "out.weight", "out.bias"} - set(p)
+    expect(not missing, f"the state_dict lacks {sorted(missing)}: is the model a WindowLM?")
+    padded = [0] * window + list(ids)
+    idx = np.array([padded[t:t + window] for t in range(len(ids))])
+    return _mean_ce(_window_logits(p, idx), np.array(ids))
+
+
+@test("train_window_lm", points=1)
+def training_learns_the_next_token(student):
+    """a 37-token text, window 3, 100 steps of lr 0.5: the trained weights predict the true next tokens"""
+    out = _tensors(student.call("train_window_lm", TEXT, 8, 0, 3, 100, 0.5, 0), "train_window_lm", 2)
+    losses = as_array(out[0], "losses", shape=(100,))
+    before, after = np.log(8), _evaluate(out[1], TEXT, 3, 8)
+    expect(after < 0.25, f"the trained weights give a loss of {after:.3f} on the text's true next tokens (an untrained "
+           f"model gives about ln 8 = {before:.2f}; a trained one below 0.25): are the targets the tokens AFTER each "
+           "window, are the parameters updated (θ ← θ - lr ∇θ J, not +), are the gradients cleared every step?")
+    expect(losses[-1] < losses[0] - 1.0, f"the recorded losses should fall by more than 1 nat over 100 steps; "
+           f"got {losses[0]:.3f} -> {losses[-1]:.3f}")
+
+
+@test("train_window_lm", points=1)
+def window_one_is_a_bigram_model(student):
+    """window 1 cannot tell '4 2 3' from '5 2 3': its loss stops near the bigram model's"""
+    out = _tensors(student.call("train_window_lm", TEXT, 8, 0, 1, 150, 0.5, 1), "train_window_lm", 2)
+    losses = as_array(out[0], "losses", shape=(150,))
+    after = _evaluate(out[1], TEXT, 1, 8)
+    expect(0.25 < after < 0.45, f"with window 1 (a bigram model) the best loss on this text is about 0.30 (after 3 "
+           f"comes 4 or 5, half the time each); your trained weights give {after:.3f}")
+    expect(abs(losses[0] - np.log(8)) < 0.6, f"the first recorded loss should be that of the untrained model, near "
+           f"ln 8 = 2.08; got {losses[0]:.3f}")
