@@ -68,7 +68,7 @@ def _npy(arr: np.ndarray) -> str:
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"arrays must hold numbers or booleans, got dtype {arr.dtype}")
     buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+    np.save(buf, np.ascontiguousarray(arr).reshape(arr.shape), allow_pickle=False)  # keeps 0-d arrays 0-d
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 

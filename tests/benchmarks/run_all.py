@@ -26,8 +26,16 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 
 
-def run(script: str, *args: str, timeout: int = 900) -> str:
+def _env() -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    shared = REPO.parent / "shared" / "data"          # the corpora, as the tests find them
+    if not env.get("COURSE_DATA_DIR") and shared.is_dir():
+        env["COURSE_DATA_DIR"] = str(shared)
+    return env
+
+
+def run(script: str, *args: str, timeout: int = 900) -> str:
+    env = _env()
     done = subprocess.run([sys.executable, str(HERE / script), *args], cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=timeout)
     if done.returncode != 0:
@@ -101,7 +109,7 @@ def widget() -> list[dict]:
 def notebooks() -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, "-m", "course_lib.dev", "run-all", "notebooks", "--json", f"{tmp}/nb.json"],
-                       cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, timeout=3600)
+                       cwd=REPO, env=_env(), capture_output=True, timeout=3600)
         rows_nb = json.loads(Path(f"{tmp}/nb.json").read_text())
     out = [row(f"notebook {Path(r['notebook']).stem}", f"{r['seconds']:.0f} s", "<= 90 s",
                r["ok"] and r["seconds"] <= 90, r["error"]) for r in rows_nb]
