@@ -85,6 +85,10 @@ def _with_download_note(src: Path, dest: Path, folder: str) -> None:
     note = (f"```{{note}}\nThis page shows `{folder}/{src.name}` as executed. {{download}}`Download the notebook "
             f"<../_originals/{dest.parent.name}/{src.name}>` and open it in JupyterLab (`jupyter lab {folder}/{src.name}` "
             "from the course's folder) to run it, change it and use its widgets.\n```")
+    for cell in nb["cells"]:  # notebooks/glossary.md is one folder up on the site
+        if cell["cell_type"] == "markdown":
+            src_text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            cell["source"] = src_text.replace("](glossary.md", "](../glossary.md")
     nb["cells"].insert(0, {"cell_type": "markdown", "id": "course-site-note", "metadata": {}, "source": note})
     nb.setdefault("metadata", {}).pop("widgets", None)
     dest.write_text(json.dumps(nb), encoding="utf-8")

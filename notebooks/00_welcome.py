@@ -32,6 +32,27 @@
 # This notebook checks your setup: versions, the device computations will use, and where the
 # data comes from.
 
+# %% [markdown]
+# ## The course map
+#
+# | # | lesson | exercises | the lecture's part |
+# |---|---|---|---|
+# | 00 | this notebook | [softmax, cross-entropy](../exercises/00_welcome.ipynb) | setup, data, tensors |
+# | 01 | [n-gram LMs and the fixed-window neural LM](01_ngrams.ipynb) | [exercises](../exercises/01_ngrams.ipynb) | counting, smoothing, perplexity |
+# | 02 | [word embeddings and word2vec](02_word2vec.ipynb) | [exercises](../exercises/02_word2vec.ipynb) | skip-gram, CBOW, negative sampling |
+# | 03 | [the vanilla RNN and RNN LMs](03_rnn.ipynb) | [exercises](../exercises/03_rnn.ipynb) | h_t = tanh(W_xh x_t + W_hh h_{t-1} + b_h), sampling |
+# | 04 | [BPTT, vanishing and exploding gradients](04_bptt.ipynb) | [exercises](../exercises/04_bptt.ipynb) | the gradient-decay widget |
+# | 05 | [gradient clipping, identity initialisation](05_clipping.ipynb) | [exercises](../exercises/05_clipping.ipynb) | the cliff, IRNN, the adding problem |
+# | 06 | [LSTM and GRU](06_lstm_gru.ipynb) | [exercises](../exercises/06_lstm_gru.ipynb) | gates i, f, o and c̃; reset r and update z |
+# | 07 | bidirectional and deep RNNs (coming) | | tagging, sentiment |
+# | 08 | seq2seq (coming) | | encoder-decoder, beam search, BLEU |
+# | 09 | attention (coming) | | additive, scaled dot-product, multi-head |
+# | 10 | positional encoding (coming) | | self-attention without recurrence |
+#
+# The lecture is in Chinese: the [glossary](glossary.md) maps its terms (循环神经网络, 梯度消失 …)
+# to English and to the section that teaches each. Your progress on every exercise notebook at
+# once: `from course_lib.grading import progress; progress()` (or `course-grade progress exercises/`).
+
 # %%
 import course_lib
 from course_lib import data, seed_everything

@@ -79,3 +79,18 @@ def test_sanitizer_file_exists_and_nbval_is_configured():
     cfg = (REPO / "pyproject.toml").read_text()
     assert "--nbval-lax" in cfg and "nbval_sanitize.cfg" in cfg
     assert (REPO / "assets" / "nbval_sanitize.cfg").is_file()
+
+
+def test_notebook_00_links_every_lesson_and_its_exercises():
+    """00's course map links each lesson notebook that exists, and its exercise notebook; every link resolves."""
+    import re
+    text = (REPO / "notebooks" / "00_welcome.py").read_text(encoding="utf-8")
+    links = set(re.findall(r"\]\(([^)#\s]+)\)", text))
+    for lesson in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        if lesson.stem != "00_welcome":
+            assert lesson.name in links, f"notebooks/00_welcome's course map does not link {lesson.name}"
+        if (REPO / "exercises" / lesson.name).is_file():
+            assert f"../exercises/{lesson.name}" in links, f"00's course map does not link exercises/{lesson.name}"
+    for link in links:
+        if not link.startswith("http"):
+            assert (REPO / "notebooks" / link).resolve().is_file(), f"00's course map links a missing file: {link}"
