@@ -60,6 +60,7 @@ except ModuleNotFoundError:
     raise ModuleNotFoundError("course_lib is not installed. From the course's folder run: python -m pip install -r "
                               "requirements.txt (in a notebook cell: %pip install -r requirements.txt), then restart "
                               "the kernel. README: 'Run on a hosted notebook service'.") from None
+
 """
 
 

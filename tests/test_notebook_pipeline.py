@@ -94,3 +94,15 @@ def test_notebook_00_links_every_lesson_and_its_exercises():
     for link in links:
         if not link.startswith("http"):
             assert (REPO / "notebooks" / link).resolve().is_file(), f"00's course map links a missing file: {link}"
+
+
+@pytest.mark.parametrize("ipynb", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_first_code_cell_guards_the_course_import(ipynb):
+    """A kernel without the course (a fresh hosted runtime) gets the install command, not a bare
+    ModuleNotFoundError: `python -m course_lib.dev guard` adds the check."""
+    from course_lib.dev import SETUP_GUARD
+    nb = jupytext.read(ipynb)
+    first = next(c for c in nb.cells if c.cell_type == "code"
+                 and any(line.strip() and not line.startswith("#") for line in c.source.splitlines()))
+    assert first.source.startswith(SETUP_GUARD.strip()), \
+        f"{ipynb.relative_to(REPO)}: its first code cell lacks the setup guard; run: python -m course_lib.dev guard"
