@@ -86,6 +86,11 @@ for T in (10, 1000):
 print(f"= H*D + H*H + H = {H * D} + {H * H} + {H}")
 
 # %% [markdown]
+# The outputs are batch-first, `(B, T, H)`, like every tensor in the course; the final state `h_T`
+# is the one exception, `(layers, B, H)` (here one layer): that is PyTorch's convention for states
+# even with `batch_first=True`, so that a stack of layers keeps one state per layer along the
+# first axis and `h_T[-1]` is the top layer's. Our RNN follows it so it can stand in for `nn.RNN`.
+#
 # ## Proof: the scratch RNN computes exactly what `nn.RNN` computes
 #
 # Copy `nn.RNN`'s weights into the scratch RNN (`nn.RNN` keeps two biases, `b_ih` and `b_hh`;
