@@ -7,7 +7,9 @@ import pytest
 
 from course_lib.grading.grader import grade_batch, grade_notebook, load_assignment
 from exercise_variants import VARIANTS
-from grading_helpers import REPO, load_nb, with_replaced, write
+from grading_helpers import REPO, load_nb, with_replaced, write, linux_only
+
+pytestmark = linux_only
 
 A = "00_welcome"
 

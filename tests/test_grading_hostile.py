@@ -3,8 +3,15 @@
 For each exploit: it earns nothing, the honest exercise in the same notebook keeps its points,
 the batch finishes, and the gradebook has a row for the file with a score or a reason.
 The exploits target `softmax`; `cross_entropy` stays honest (5 points) unless noted.
+
+The second group attacks from native code (torch's and numpy's file functions, threads, fork,
+/proc), which Python's audit hook never sees: only the kernel isolation (bubblewrap's namespaces,
+seccomp, the pids cgroup; see course_lib/grading/isolation.py) stops them. After the batch, the
+repo's tracked files are byte-identical, nothing of the hidden tests is in any feedback file, and
+no file the attacks tried to write exists anywhere.
 """
 import csv
+import hashlib
 import json
 import os
 import pickle
@@ -17,11 +24,18 @@ from pathlib import Path
 import pytest
 
 from course_lib.grading.grader import grade_batch, load_assignment
-from grading_helpers import REPO, load_nb, with_cells, with_replaced, write
+from grading_helpers import REPO, load_nb, with_cells, with_replaced, write, linux_only
+
+pytestmark = linux_only
 
 A = "00_welcome"
 SOLUTION_FILE = REPO / "solutions" / f"{A}.py"
 HIDDEN_FILE = REPO / "solutions" / "hidden_tests" / f"{A}.py"
+PUBLIC_FILE = REPO / "course_lib" / "grading" / "public" / f"{A}.py"
+# Text only the hidden tests (or the solution) contain: none of it may reach a feedback file.
+SECRETS = ("default_rng(1234)", "def _ce(", "Hidden tests for 00_welcome", "instructor only")
+PWNED = "pwned_by_student"       # every file an attack tries to create has this in its name
+GRADER_SECRET = "grader-env-secret-3f9a"
 MARKER_SLEEP = "313.25"          # a background process would show up as `sleep 313.25`
 ZEROS = "    return np.zeros_like(np.asarray(z, dtype=float))\n"
 
@@ -159,13 +173,98 @@ def hostile_submissions(tmp: Path, port: int) -> dict:
     add_softmax("non_deterministic", "    import random\n    if random.random() < 0.5:\n        return np.zeros_like(z)\n"
                 "    e = np.exp(z - z.max(axis=-1, keepdims=True))\n    return e / e.sum(axis=-1, keepdims=True)\n",
                 softmax="any")
+    native_attacks(add_softmax, tmp)
     return subs
+
+
+def native_attacks(add_softmax, tmp: Path) -> None:
+    """Attacks through native code, which the audit hook cannot see. Each leaks what it reads
+    through an exception message (that would land in the student's feedback) and tries to write
+    files named PWNED."""
+    home, out, subs_dir = Path.home(), tmp / "out", tmp
+    leak = "    raise ValueError('LEAK ' + bytes(t.flatten().tolist()).decode('latin1'))\n"
+    for name, target in (("hidden", HIDDEN_FILE), ("solution", SOLUTION_FILE)):
+        add_softmax(f"torch_from_file_read_{name}", "    import torch\n"
+                    f"    t = torch.from_file({str(target)!r}, shared=False, size=400, dtype=torch.uint8)\n" + leak)
+        add_softmax(f"numpy_memmap_read_{name}", f"    t = np.memmap({str(target)!r}, dtype=np.uint8, mode='r')\n"
+                    + leak)
+        add_softmax(f"numpy_fromfile_read_{name}", f"    t = np.fromfile({str(target)!r}, dtype=np.uint8)\n" + leak)
+    for name, target in (("hidden", HIDDEN_FILE), ("public", PUBLIC_FILE), ("grader", REPO / "course_lib" / "grading" / "grader.py")):
+        add_softmax(f"torch_from_file_write_{name}", "    import torch\n"
+                    f"    t = torch.from_file({str(target)!r}, shared=True, size=64, dtype=torch.uint8)\n"
+                    "    t[:] = 35\n" + ZEROS)
+        add_softmax(f"numpy_memmap_write_{name}", f"    t = np.memmap({str(target)!r}, dtype=np.uint8, mode='r+')\n"
+                    "    t[:64] = 35\n    t.flush()\n" + ZEROS)
+    targets = [REPO / "course_lib" / f"{PWNED}.py", REPO / "solutions" / "hidden_tests" / f"{PWNED}.py",
+               home / f"{PWNED}_home", Path("/tmp") / f"{PWNED}_tmp", out / f"{PWNED}_out", subs_dir / f"{PWNED}_subs"]
+    add_softmax("torch_save_everywhere", "    import torch\n    for p in " + repr([str(t) for t in targets]) + ":\n"
+                "        try:\n            torch.save(torch.zeros(3), p)\n        except Exception:\n            pass\n" + ZEROS)
+    add_softmax("numpy_tofile_everywhere", "    for p in " + repr([str(t) for t in targets]) + ":\n"
+                "        try:\n            np.zeros(3).tofile(p)\n        except Exception:\n            pass\n" + ZEROS)
+    add_softmax("torch_load_hidden", f"    import torch\n    t = torch.load({str(HIDDEN_FILE)!r}, weights_only=True)\n"
+                + ZEROS)
+    add_softmax("torch_jit_load_hidden", f"    import torch\n    t = torch.jit.load({str(HIDDEN_FILE)!r})\n" + ZEROS)
+    add_softmax("symlink_into_repo", f"    import os\n    os.symlink({str(HIDDEN_FILE)!r}, 'h.py')\n"
+                "    t = np.fromfile('h.py', dtype=np.uint8)\n" + leak)
+    add_softmax("hardlink_into_repo", f"    import os\n    os.link({str(HIDDEN_FILE)!r}, 'h.py')\n"
+                "    t = np.fromfile('h.py', dtype=np.uint8)\n" + leak)
+    # the grader's environment and memory, through /proc: every pid the child can see, read natively
+    add_softmax("proc_environ_of_others", "    import os\n    found = []\n"
+                "    for pid in [p for p in os.listdir('/proc') if p.isdigit()] + ['1', str(os.getppid())]:\n"
+                "        for what in ('environ', 'cmdline'):\n"
+                "            try:\n                found.append(np.fromfile(f'/proc/{pid}/{what}', dtype=np.uint8))\n"
+                "            except Exception:\n                pass\n"
+                "    t = np.concatenate(found + [np.zeros(1, np.uint8)])\n"
+                f"    if b{GRADER_SECRET!r} in bytes(t.tolist()):\n" + leak.replace("    raise", "        raise") + ZEROS)
+    add_softmax("proc_self_mem", "    t = np.memmap('/proc/self/mem', dtype=np.uint8, mode='r+', offset=4096, shape=(8,))\n"
+                "    t[:] = 0\n" + ZEROS)
+    add_softmax("thread_bomb", "    import threading, time\n"
+                "    for i in range(100000):\n        threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n"
+                + ZEROS)
+    add_softmax("fork_native", "    import os\n    pid = os.fork()\n    if pid == 0:\n        os._exit(0)\n" + ZEROS)
+    add_softmax("posix_spawn", f"    import os\n    os.posix_spawn('/bin/sleep', ['sleep', '{MARKER_SLEEP}'], {{}})\n" + ZEROS)
+    # state left for a later submission of the same batch (each child gets a fresh, empty tmpfs)
+    add_softmax("leave_state", "    import os\n"
+                f"    for p in ('{PWNED}_state', '/tmp/{PWNED}_state', '/dev/shm/{PWNED}_state', "
+                f"os.path.expanduser('~/{PWNED}_state')):\n"
+                "        try:\n            open(p, 'w').write('x')\n        except Exception:\n            pass\n" + ZEROS)
+    add_softmax("read_state", "    import os, glob\n"
+                f"    if glob.glob('*{PWNED}*') + glob.glob('/tmp/*{PWNED}*') + glob.glob('/dev/shm/*{PWNED}*') "
+                f"+ glob.glob(os.path.expanduser('~/*{PWNED}*')):\n"
+                "        e = np.exp(z - z.max(axis=-1, keepdims=True))\n        return e / e.sum(axis=-1, keepdims=True)\n"
+                + ZEROS)
+
+
+NATIVE = ["torch_from_file_read_hidden", "torch_from_file_read_solution", "numpy_memmap_read_hidden",
+          "numpy_memmap_read_solution", "numpy_fromfile_read_hidden", "numpy_fromfile_read_solution",
+          "torch_from_file_write_hidden", "torch_from_file_write_public", "torch_from_file_write_grader",
+          "numpy_memmap_write_hidden", "numpy_memmap_write_public", "numpy_memmap_write_grader",
+          "torch_save_everywhere", "numpy_tofile_everywhere", "torch_load_hidden", "torch_jit_load_hidden",
+          "symlink_into_repo", "hardlink_into_repo", "proc_environ_of_others", "proc_self_mem", "thread_bomb",
+          "fork_native", "posix_spawn", "leave_state", "read_state"]
+
+
+def tracked_tree_digest() -> dict:
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.split(b"\0")
+    return {f: hashlib.sha256((REPO / f.decode()).read_bytes()).hexdigest() for f in files if f}
+
+
+def pwned_files(tmp: Path) -> list[str]:
+    """Every file an attack tried to create, wherever it would be."""
+    found = []
+    for root in (REPO, Path.home(), Path("/tmp"), Path("/dev/shm"), tmp):
+        if root.is_dir():
+            depth = "**/" if root in (REPO, tmp) else ""
+            found += [str(p) for p in root.glob(f"{depth}*{PWNED}*")]
+    return found
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hostile")
     listener = Listener()
+    before = tracked_tree_digest()
+    os.environ["COURSE_GRADER_SECRET"] = GRADER_SECRET   # the grader's own environment: must stay out of reach
     try:
         subs = hostile_submissions(tmp, listener.port)
         out = tmp / "out"
@@ -175,9 +274,12 @@ def graded(tmp_path_factory):
         time.sleep(0.3)
     finally:
         listener.close()
+        os.environ.pop("COURSE_GRADER_SECRET", None)
     rows = {r["student"]: r for r in csv.DictReader((out / "grades.csv").open())}
     return {"subs": subs, "rows": rows, "results": {r.student: r for r in results}, "out": out,
-            "connections": listener.connections, "flag": tmp / "UNPICKLED", "elapsed": elapsed}
+            "connections": listener.connections, "flag": tmp / "UNPICKLED", "elapsed": elapsed,
+            "tree_changed": sorted(f.decode() for f, d in tracked_tree_digest().items() if before.get(f) != d),
+            "pwned": pwned_files(tmp)}
 
 
 def test_every_file_has_a_row(graded):
@@ -193,7 +295,7 @@ EXPLOITS = ["patch_allclose", "patch_allclose_toplevel", "eq_always_true", "ndar
             "read_solution", "read_hidden_tests", "import_solution_module", "list_repo", "network_socket",
             "background_process", "background_fork", "evil", "evil_in_disguise", "deleted_cell", "duplicated_cells",
             "duplicated_then_wrong", "reordered_cells", "edited_metadata", "broken_json", "syntax_error_elsewhere",
-            "magics_and_pip", "warnings_on_stderr", "non_deterministic"]
+            "magics_and_pip", "warnings_on_stderr", "non_deterministic", *NATIVE]
 
 
 @pytest.mark.parametrize("name", EXPLOITS)
@@ -261,3 +363,32 @@ def test_grader_process_is_untouched(graded):
     with pytest.raises(spec.Fail):
         spec.expect_close([0.0], [1.0], "x")
     assert os.getpid() > 0
+
+
+def test_repo_tracked_files_are_byte_identical(graded):
+    assert graded["tree_changed"] == []
+
+
+def test_nothing_of_the_hidden_tests_in_any_feedback(graded):
+    for f in (graded["out"] / "feedback").glob("*.md"):
+        text = f.read_text()
+        assert "LEAK" not in text, f"{f.name} carries leaked bytes"
+        for secret in SECRETS + (GRADER_SECRET,):
+            assert secret not in text, f"{f.name} contains {secret!r}"
+
+
+def test_no_file_written_outside_the_childs_scratch(graded):
+    assert graded["pwned"] == []
+
+
+def test_native_attacks_fail_for_a_kernel_reason(graded):
+    """Where the audit hook cannot see the call (torch's C++ file functions), the kernel says no: the
+    file does not exist in the child's world. (tests/test_isolation.py repeats every attack with the
+    audit hook off.)"""
+    msgs = {name: " ".join(r["message"] for r in res.results if r["exercise"] == "softmax")
+            for name, res in graded["results"].items()}
+    for name in ("torch_from_file_read_hidden", "torch_from_file_write_public", "torch_from_file_write_grader",
+                 "torch_jit_load_hidden"):
+        assert "No such file" in msgs[name] or "does not exist" in msgs[name], msgs[name]
+    assert "can't start new thread" in msgs["thread_bomb"], msgs["thread_bomb"]
+

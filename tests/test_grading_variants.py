@@ -6,7 +6,9 @@ import pytest
 from course_lib.grading import paths
 from course_lib.grading.grader import grade_notebook, load_assignment
 from exercise_variants import DEPENDS, VARIANTS
-from grading_helpers import REPO, load_nb, with_replaced, write
+from grading_helpers import REPO, load_nb, with_replaced, write, linux_only
+
+pytestmark = linux_only
 
 ASSIGNMENTS = paths.assignments()
 CASES = [(a, e, v) for a, exs in VARIANTS.items() for e, vs in exs.items() for v in vs]

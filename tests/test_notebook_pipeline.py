@@ -47,6 +47,7 @@ def test_names_follow_the_course_plan():
         assert (REPO / "exercises" / sol.name).is_file(), f"solutions/{sol.name} has no exercises/{sol.name}"
 
 
+@pytest.mark.skipif(not (REPO / "solutions").is_dir(), reason="a student copy has no solutions/ to generate from")
 def test_exercises_are_generated_from_solutions():
     stale = generate(check_only=True)
     assert not stale, f"exercises out of date for {stale}: run `course-grade generate`"

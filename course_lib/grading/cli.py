@@ -1,14 +1,15 @@
 """``course-grade``: what an instructor runs.
 
     course-grade list                                   # assignments, exercises, points
-    course-grade grade 01_ngrams subs/*.ipynb --out grades/01 --jobs 2
+    course-grade grade 01_ngrams subs/*.ipynb --out grades/01 --jobs 2   # students' code runs in bubblewrap
+    course-grade report grades/01                       # class summary: report.md + histograms
     course-grade release ../course-student              # a copy without solutions/hidden tests
+    course-grade progress exercises/                    # students: what is left (public checks)
     course-grade generate [NAME] [--check]              # exercises/ from solutions/
 """
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -33,7 +34,7 @@ def _cmd_list(args) -> int:
 
 
 def _cmd_grade(args) -> int:
-    from .grader import grade_batch
+    from .grader import GraderTampered, IsolationUnavailable, grade_batch
     files = []
     for s in args.submissions:
         p = Path(s)
@@ -48,8 +49,12 @@ def _cmd_grade(args) -> int:
         done.append(res)
         print(f"[{len(done)}/{len(files)}] {res.student}: {res.total:g}/{res.max:g} {res.status}", flush=True)
 
-    results = grade_batch(args.assignment, files, args.out, jobs=args.jobs, timeout=args.timeout,
-                          progress=None if args.quiet else progress)
+    try:
+        results = grade_batch(args.assignment, files, args.out, jobs=args.jobs, timeout=args.timeout,
+                              progress=None if args.quiet else progress, isolated=not args.no_isolation)
+    except (IsolationUnavailable, GraderTampered) as exc:
+        print(f"course-grade: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, IsolationUnavailable) else 3
     secs = time.perf_counter() - start
     ok = sum(r.status == "ok" for r in results)
     print(f"graded {len(results)} submissions ({ok} ok, {len(results) - ok} with a reason) in {secs:.1f} s "
@@ -57,27 +62,31 @@ def _cmd_grade(args) -> int:
     return 0
 
 
-_RELEASE_SKIP = {"solutions", ".git", ".ci", "grading-out", "release", "__pycache__", ".ipynb_checkpoints",
-                 ".pytest_cache"}
-
-
 def _cmd_release(args) -> int:
-    src, dest = paths.repo_root(), Path(args.outdir).resolve()
-    if dest == src or src in dest.parents:
-        print(f"release OUTDIR must be outside the course checkout ({src})", file=sys.stderr)
+    from .release import release
+    try:
+        dest = release(args.outdir)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
         return 2
-    if dest.exists() and any(dest.iterdir()):
-        print(f"{dest} exists and is not empty; choose a new folder", file=sys.stderr)
+    print(f"student copy written to {dest} (its own README; no solutions/, hidden tests or grading tests)")
+    return 0
+
+
+def _cmd_progress(args) -> int:
+    from .progress import progress
+    progress(args.folder, timeout=args.timeout)
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from .report import build
+    try:
+        out = build(args.grades_dir)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"course-grade: {exc}", file=sys.stderr)
         return 2
-
-    def ignore(folder, names):
-        skip = {n for n in names if n in _RELEASE_SKIP or n.endswith(".egg-info")}
-        if Path(folder).resolve() == src / "tests":
-            skip |= {n for n in names if n.startswith("test_grading_hidden")}
-        return skip
-
-    shutil.copytree(src, dest, ignore=ignore)
-    print(f"student copy written to {dest} (without solutions/ and hidden tests)")
+    print(f"report written to {out} (and {out.parent / 'report_scores.png'})")
     return 0
 
 
@@ -105,10 +114,20 @@ def main(argv=None) -> int:
     g.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel")
     g.add_argument("--timeout", type=float, default=10.0, help="seconds per call of a student's function")
     g.add_argument("--quiet", action="store_true")
+    g.add_argument("--no-isolation", action="store_true",
+                   help="grade even where the kernel cannot isolate students' code (not Linux, no bubblewrap); "
+                        "every row's status then says so. Only for submissions you trust")
     g.set_defaults(func=_cmd_grade)
     r = sub.add_parser("release", help="write a student copy: everything but solutions/ and hidden tests")
     r.add_argument("outdir")
     r.set_defaults(func=_cmd_release)
+    p = sub.add_parser("progress", help="students: the public checks of every exercise notebook, as one table")
+    p.add_argument("folder", nargs="?", default=None, help="folder of exercise notebooks (default: exercises/)")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds per call of your function")
+    p.set_defaults(func=_cmd_progress)
+    rep = sub.add_parser("report", help="instructors: summary of a graded batch (report.md + a histogram figure)")
+    rep.add_argument("grades_dir", help="the --out folder of `course-grade grade`")
+    rep.set_defaults(func=_cmd_report)
     gen = sub.add_parser("generate", help="regenerate exercises/ from solutions/")
     gen.add_argument("name", nargs="?")
     gen.add_argument("--check", action="store_true", help="only report out-of-date exercises")

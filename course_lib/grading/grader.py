@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import paths
+from . import isolation, paths
 from .extract import Definitions, NotebookError, extract_definitions, read_notebook_cells
 from .runner import RemoteStudent
 from .spec import Fail, NotImplementedYet, SandboxError, StudentError, Test, load_tests
@@ -96,7 +96,7 @@ def run_test(test: Test, student) -> TestResult:
 
 
 def _grade_exercise(defs: Definitions, exercise: str, tests: list[Test], *, timeout: float, deny: list[str],
-                    warnings: list[str], outputs: list[str]) -> list[TestResult]:
+                    warnings: list[str], outputs: list[str], isolated: bool) -> list[TestResult]:
     if exercise not in defs.defined():
         why = f"`{exercise}` was not found in the notebook (a def or class with that exact name)"
         return [TestResult(t.exercise, t.name, t.points, 0.0, t.hidden, why) for t in tests]
@@ -115,7 +115,8 @@ def _grade_exercise(defs: Definitions, exercise: str, tests: list[Test], *, time
                                               "skipped: earlier tests of this exercise timed out twice"))
                     continue
                 try:
-                    student = RemoteStudent(statements, preload=preload, deny_roots=deny, timeout=timeout)
+                    student = RemoteStudent(statements, preload=preload, deny_roots=deny, timeout=timeout,
+                                            isolated=isolated)
                     warnings.extend(f"{exercise}: {e}" for e in student.load_errors)
                 except (SandboxError, StudentError) as exc:
                     timeouts += "timed out" in str(exc)
@@ -132,29 +133,59 @@ def _grade_exercise(defs: Definitions, exercise: str, tests: list[Test], *, time
     return results
 
 
+class IsolationUnavailable(RuntimeError):
+    """Grading was asked to isolate students' code and this machine cannot: the message says why."""
+
+
+class GraderTampered(RuntimeError):
+    """A file the grader trusts (its own code, the tests) changed while it was grading."""
+
+
+NOT_ISOLATED = "not isolated (--no-isolation)"
+
+
+def require_isolation(isolated: bool) -> None:
+    """Raise ``IsolationUnavailable`` when ``isolated`` is asked for and the kernel cannot give it."""
+    if isolated and (why := isolation.problem()):
+        raise IsolationUnavailable(f"cannot isolate students' code on this machine: {why}. Grade on Linux with "
+                                   "bubblewrap, or pass --no-isolation to grade anyway (only submissions you "
+                                   "trust: their code can then read and change your files)")
+
+
 def grade_notebook(path: str | Path, assignment: Assignment, *, student: str | None = None,
-                   timeout: float = 10.0, extra_deny: tuple = ()) -> SubmissionResult:
-    """Grade one submitted notebook. Never raises for anything in the submission."""
+                   timeout: float = 10.0, extra_deny: tuple = (), isolated: bool = True) -> SubmissionResult:
+    """Grade one submitted notebook. Never raises for anything in the submission.
+    ``isolated=False`` (``--no-isolation``) runs students' code without the kernel sandbox and says so
+    in the row's status."""
+    require_isolation(isolated)
     path = Path(path)
     res = SubmissionResult(student=student or path.stem, file=str(path), sha256="", max=assignment.max_points)
+    _grade_into(res, path, assignment, timeout=timeout, extra_deny=extra_deny, isolated=isolated)
+    if not isolated:
+        res.status = f"{res.status}; {NOT_ISOLATED}"
+    return res
+
+
+def _grade_into(res: SubmissionResult, path: Path, assignment: Assignment, *, timeout: float, extra_deny: tuple,
+                isolated: bool) -> None:
     res.scores = {ex: 0.0 for ex in assignment.exercises}
     try:
         raw = path.read_bytes()
     except OSError as exc:
         res.status = f"could not read the file: {exc.strerror or exc}"
-        return res
+        return
     res.sha256 = hashlib.sha256(raw).hexdigest()
     if path.suffix != ".ipynb":
         res.status = f"not a notebook: expected a .ipynb file, got {path.name!r} (nothing in it was opened)"
-        return res
+        return
     if len(raw) > MAX_NOTEBOOK_BYTES:
         res.status = f"notebook larger than {MAX_NOTEBOOK_BYTES >> 20} MiB; clear its outputs and resubmit"
-        return res
+        return
     try:
         defs = extract_definitions(read_notebook_cells(raw))
     except NotebookError as exc:
         res.status = f"unreadable notebook: {exc}"
-        return res
+        return
     res.warnings.extend(defs.warnings)
     deny = [str(paths.solutions_dir()), str(paths.hidden_tests_dir()), str(paths.repo_root() / "tests"),
             str(paths.repo_root() / ".git"), str(path.resolve().parent), *map(str, extra_deny)]
@@ -162,12 +193,11 @@ def grade_notebook(path: str | Path, assignment: Assignment, *, student: str | N
     for exercise in assignment.exercises:
         tests = [t for t in assignment.tests if t.exercise == exercise]
         for r in _grade_exercise(defs, exercise, tests, timeout=timeout, deny=deny, warnings=res.warnings,
-                                 outputs=outputs):
+                                 outputs=outputs, isolated=isolated):
             res.results.append(asdict(r))
             res.scores[exercise] += r.earned
     res.total = sum(res.scores.values())
     res.output = "\n".join(o for o in outputs if o.strip())[-4000:]
-    return res
 
 
 # ----------------------------------------------------------------------------- a whole class
@@ -201,14 +231,52 @@ def _student_ids(files: list[Path]) -> list[str]:
     return ids
 
 
+def watched_files(assignment: str) -> list[Path]:
+    """The files a grading run trusts: all of course_lib (the grader and what the tests import),
+    the assignment's public and hidden tests. Hashed before any student code runs, checked after."""
+    files = sorted(paths.PACKAGE.rglob("*.py"))
+    files += [paths.PUBLIC_TESTS / f"{assignment}.py", paths.hidden_tests_dir() / f"{assignment}.py"]
+    return files
+
+
+class Integrity:
+    """sha256 of every watched file, taken once; ``verify`` raises ``GraderTampered`` on a change."""
+
+    def __init__(self, files: list[Path]):
+        self.files = list(files)
+        self.digests = {f: self._digest(f) for f in self.files}
+
+    @staticmethod
+    def _digest(f: Path) -> str:
+        try:
+            return hashlib.sha256(f.read_bytes()).hexdigest()
+        except OSError:
+            return "missing"
+
+    def verify(self) -> None:
+        changed = [str(f) for f in self.files if self._digest(f) != self.digests[f]]
+        if changed:
+            raise GraderTampered("ALARM: files the grader trusts changed while it was grading: " + ", ".join(changed)
+                                 + ". The batch was stopped; restore them (git checkout -- .), find the "
+                                   "submission that did it in the feedback written so far, and grade again.")
+
+
 def grade_batch(assignment_name: str, submissions: list[str | Path], out_dir: str | Path, *, jobs: int = 1,
-                timeout: float = 10.0, progress=None) -> list[SubmissionResult]:
-    """Grade every submission into ``out_dir``: grades.csv, feedback/<student>.md, and a cache
-    so that unchanged submissions are not graded again. Every input file gets a row."""
+                timeout: float = 10.0, progress=None, isolated: bool = True) -> list[SubmissionResult]:
+    """Grade every submission into ``out_dir``: grades.csv, feedback/<student>.md, results.json (every
+    test's result, for ``course-grade report``) and a cache so that unchanged submissions are not
+    graded again. Every input file gets a row.
+
+    Students' code runs isolated by the kernel (``isolation``); without it this refuses
+    (``IsolationUnavailable``) unless ``isolated=False``. The grader's own files and the tests are
+    hashed before any student code runs and checked after each submission: a change stops the
+    batch with ``GraderTampered`` (and ``ALARM.txt`` in ``out_dir``) instead of grading on."""
+    require_isolation(isolated)
     assignment = load_assignment(assignment_name)
+    integrity = Integrity(watched_files(assignment_name))
     out = Path(out_dir)
     (out / ".cache").mkdir(parents=True, exist_ok=True)
-    fingerprint = grader_fingerprint(assignment_name)
+    fingerprint = grader_fingerprint(assignment_name) + ("" if isolated else "-not-isolated")
     files = [Path(s) for s in submissions]
     ids = _student_ids(files)
 
@@ -221,12 +289,15 @@ def grade_batch(assignment_name: str, submissions: list[str | Path], out_dir: st
         cache = out / ".cache" / f"{student}.json"
         res = _from_cache(cache, digest, fingerprint)
         if res is None:
+            integrity.verify()  # never start a student's code on a grader that was changed
             try:
-                res = grade_notebook(f, assignment, student=student, timeout=timeout, extra_deny=(out,))
+                res = grade_notebook(f, assignment, student=student, timeout=timeout, extra_deny=(out,),
+                                     isolated=isolated)
             except Exception as exc:  # noqa: BLE001 (the batch goes on; the row says why)
                 res = SubmissionResult(student=student, file=str(f), sha256=digest, max=assignment.max_points,
                                        status=f"grader error: {type(exc).__name__}: {exc}",
                                        scores={ex: 0.0 for ex in assignment.exercises})
+            integrity.verify()  # a changed grader makes this result (and any later one) worthless
             if res.sha256:
                 _atomic_write(cache, json.dumps({"sha256": res.sha256, "fingerprint": fingerprint,
                                                  "result": asdict(res)}))
@@ -235,9 +306,14 @@ def grade_batch(assignment_name: str, submissions: list[str | Path], out_dir: st
             progress(res)
         return res
 
-    with ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
-        results = list(pool.map(one, zip(ids, files)))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
+            results = list(pool.map(one, zip(ids, files)))
+    except GraderTampered as exc:
+        _atomic_write(out / "ALARM.txt", str(exc) + "\n")
+        raise
     _atomic_write(out / "grades.csv", grades_csv(results, assignment))
+    _atomic_write(out / "results.json", json.dumps([asdict(r) for r in results], indent=1))  # for `report`
     return results
 
 

@@ -6,6 +6,7 @@ sent through the same encoder as a remote one.
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import select
@@ -16,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import sandbox
+from . import isolation, paths, sandbox
 from .extract import Statement
 from .spec import NotImplementedYet, SandboxError, StudentError
 
@@ -67,9 +68,14 @@ class RemoteStudent:
     """The student's definitions for one exercise, running in a limited child process."""
 
     def __init__(self, statements: list[Statement], *, preload=("numpy",), deny_roots=(), timeout: float = 10.0,
-                 cpu_seconds: int = 60, memory_bytes: int = 2 << 30, seed: int = 0):
+                 cpu_seconds: int = 60, memory_bytes: int = 2 << 30, seed: int = 0, isolated: bool = True,
+                 audit_hook: bool = True):
+        """``isolated``: run inside ``isolation``'s kernel sandbox (bubblewrap + seccomp + limits); the
+        grader refuses to run without it unless the instructor said ``--no-isolation``.
+        ``audit_hook=False`` is for the tests that prove the kernel layer holds on its own."""
         self.timeout = timeout
         self.dead: str | None = None
+        self.isolated = isolated
         self._tmp = tempfile.TemporaryDirectory(prefix="course-grade-")
         work = Path(self._tmp.name) / "work"
         work.mkdir()
@@ -77,22 +83,40 @@ class RemoteStudent:
         self._log = open(self._log_path, "wb")
         req_r, self._req_w = os.pipe()
         self._resp_r, resp_w = os.pipe()
-        self.token = f"course-sandbox-{os.getpid()}-{id(self)}-{time.monotonic_ns()}"
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(work), "TMPDIR": str(work), "OMP_NUM_THREADS": "1",
+        self.token = f"course-sandbox-{time.monotonic_ns()}-{id(self)}"
+        home = isolation.SCRATCH if isolated else str(work)
+        env = {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "OMP_NUM_THREADS": "1",
                "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
                "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "COURSE_SANDBOX_TOKEN": self.token,
                "LANG": "C.UTF-8"}
         deny = [*deny_roots, f"/proc/{os.getpid()}", self._tmp.name + "/output.txt"]
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-X", "utf8", str(SANDBOX_SCRIPT), str(req_r), str(resp_w)],
-            cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-            pass_fds=(req_r, resp_w), start_new_session=True, close_fds=True)
-        os.close(req_r)
-        os.close(resp_w)
-        self._buffer = b""
+        argv = [sys.executable, "-I", "-X", "utf8", str(SANDBOX_SCRIPT), str(req_r), str(resp_w)]
+        self._tasks = None
         setup = {"statements": [{"source": s.source, "origin": s.origin} for s in statements],
                  "preload": list(preload), "deny_roots": [str(d) for d in deny], "cpu_seconds": cpu_seconds,
-                 "memory_bytes": memory_bytes, "seed": seed}
+                 "memory_bytes": memory_bytes, "seed": seed, "audit_hook": audit_hook}
+        if isolated:
+            argv[4] = isolation.SANDBOX_AT
+            course_lib = str(paths.PACKAGE) if "course_lib" in preload else None
+            argv = isolation.bwrap_command(argv, sandbox_script=str(SANDBOX_SCRIPT), course_lib=course_lib,
+                                           forbidden=tuple(deny_roots))
+            self._tasks = isolation.TaskLimit.create(self.token)
+            if self._tasks is not None:
+                argv = self._tasks.wrap(argv)
+            setup["seccomp"] = base64.b64encode(isolation.seccomp_filter()).decode("ascii")
+            setup["max_tasks"] = isolation.MAX_TASKS
+        try:
+            self.proc = subprocess.Popen(
+                argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+                pass_fds=(req_r, resp_w), start_new_session=True, close_fds=True)
+        except BaseException:
+            if self._tasks is not None:
+                self._tasks.close()
+            raise
+        finally:
+            os.close(req_r)
+            os.close(resp_w)
+        self._buffer = b""
         info = _raise_for(self._exchange(setup, timeout=max(30.0, timeout)), "loading your definitions")
         self.load_errors: list[str] = info["load_errors"]
         self.notes: str = info["notes"]
@@ -133,6 +157,8 @@ class RemoteStudent:
             code = self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             return "closed its channel to the grader"
+        if self.isolated and 128 < code < 128 + 65:  # bubblewrap reports a child killed by signal N as 128 + N
+            code = 128 - code
         if code < 0:
             sig = -code
             name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
@@ -196,6 +222,9 @@ class RemoteStudent:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
+        if self._tasks is not None:  # kills whatever is left in the child's cgroup, then removes it
+            self._tasks.close()
+            self._tasks = None
         for fd in (self._req_w, self._resp_r):
             try:
                 os.close(fd)

@@ -1,17 +1,19 @@
 """The child process that runs a student's code for the grader, and the wire format both sides use.
 
-This file is executed by path (``python -I sandbox.py REQ_FD RESP_FD``) in a fresh empty
-folder, so it imports only the standard library and numpy (torch when the assignment needs
-it). Its order of work:
+This file is executed by path (``python -I sandbox.py REQ_FD RESP_FD``), normally inside the
+kernel-enforced sandbox that ``isolation.py`` builds with bubblewrap (its own namespaces, a
+read-only minimal filesystem, one empty tmpfs to write in). It imports only the standard library
+and numpy (torch when the assignment needs it). Its order of work:
 
-1. limit itself: CPU seconds, address space, file size, no core dumps, and (Linux) a new
-   network namespace with no interfaces when the kernel allows it;
-2. import the trusted modules the assignment needs (numpy, torch);
-3. install an audit hook that, from then on, refuses sockets, subprocesses, fork/exec,
-   signals to other processes, ctypes, gc introspection, and opening files under the
-   folders the grader names (the course repo, solutions, hidden tests, submissions);
-4. execute only the definitions the grader sent (never the notebook's top-level code);
-5. answer requests: call a function, build an object, call a method, set parameters,
+1. import the trusted modules the assignment needs (numpy, torch);
+2. limit itself: CPU seconds, address space, file size, no core dumps, threads; without
+   bubblewrap (``--no-isolation``) also a new network namespace when the kernel allows it;
+3. install the seccomp filter the grader sent (threads yes; processes, exec, ptrace, sockets,
+   mounts and namespaces no): from here on the kernel refuses those calls, native code included;
+4. install an audit hook, the second line: it refuses the same things at the Python level with
+   a clear message, and opening files under the folders the grader names;
+5. execute only the definitions the grader sent (never the notebook's top-level code);
+6. answer requests: call a function, build an object, call a method, set parameters,
    run a backward pass. Every answer is plain data: JSON with numpy arrays as
    ``np.save(allow_pickle=False)`` bytes. The grader judges the answers in its own process.
 
@@ -168,7 +170,7 @@ _BLOCKED_EVENTS = frozenset({
     "ctypes.cdata/buffer", "ctypes.string_at", "ctypes.wstring_at", "ctypes.addressof",
     "ctypes.get_errno", "ctypes.set_errno", "ctypes.seh_exception", "ctypes.PyObj_FromPtr",
     "gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys.setprofile", "sys.settrace",
-    "os.chroot", "os.setxattr", "os.removexattr", "_posixsubprocess.fork_exec", "os.putenv",
+    "os.chroot", "os.setxattr", "os.removexattr", "_posixsubprocess.fork_exec",
     "sys.remote_exec", "cpython.PyInterpreterState_New",
 })
 _PATH_EVENTS = {"os.remove": 0, "os.rename": 0, "os.rmdir": 0, "os.mkdir": 0, "os.chmod": 0,
@@ -176,7 +178,7 @@ _PATH_EVENTS = {"os.remove": 0, "os.rename": 0, "os.rmdir": 0, "os.mkdir": 0, "o
                 "os.listdir": 0, "os.scandir": 0, "glob.glob": 0, "os.utime": 0}
 
 
-def _limit_self(cpu_seconds: int, memory_bytes: int) -> str:
+def _limit_self(cpu_seconds: int, memory_bytes: int, max_tasks: int, isolated: bool) -> str:
     notes = []
     try:
         import resource
@@ -184,11 +186,13 @@ def _limit_self(cpu_seconds: int, memory_bytes: int) -> str:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (16 << 20, 16 << 20))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        # No new processes for a non-root user (root ignores RLIMIT_NPROC; the audit hook covers it).
-        resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+        # Threads: counted per user (the kernel ignores this for root, so the grader adds a pids
+        # cgroup where it can). Without isolation, no new tasks at all (no seccomp to tell threads
+        # from processes there).
+        resource.setrlimit(resource.RLIMIT_NPROC, (max_tasks, max_tasks) if isolated else (0, 0))
     except (ImportError, ValueError, OSError) as exc:  # not Linux/macOS, or a limit the OS refuses
         notes.append(f"rlimits partly unavailable: {exc}")
-    if sys.platform.startswith("linux"):
+    if sys.platform.startswith("linux") and not isolated:  # bubblewrap already gave the child its own
         try:
             import ctypes
             libc = ctypes.CDLL(None, use_errno=True)
@@ -198,6 +202,23 @@ def _limit_self(cpu_seconds: int, memory_bytes: int) -> str:
         except OSError as exc:
             notes.append(f"no network namespace: {exc}")
     return "; ".join(notes)
+
+
+def install_seccomp(program: bytes) -> None:
+    """Install a seccomp filter (``isolation.seccomp_filter``) on this process and its future
+    threads. Irrevocable: not even this process can lift it later."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
+    fprog = SockFprog(len(program) // 8, program)
+    if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP) failed")
 
 
 def _install_audit_hook(deny_roots: tuple, write_root: str) -> None:
@@ -325,9 +346,14 @@ def main() -> None:
             __import__(name)
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
-    notes = _limit_self(int(setup["cpu_seconds"]), int(setup["memory_bytes"]))
+    isolated = bool(setup.get("seccomp"))
+    notes = _limit_self(int(setup["cpu_seconds"]), int(setup["memory_bytes"]), int(setup.get("max_tasks", 64)),
+                        isolated)
+    if isolated:  # failing here must stop the child: the grader then reports it, nothing runs unconfined
+        install_seccomp(base64.b64decode(setup["seccomp"]))
     child.seed = int(setup.get("seed", 0))
-    _install_audit_hook(tuple(setup["deny_roots"]), os.getcwd())
+    if setup.get("audit_hook", True):
+        _install_audit_hook(tuple(setup["deny_roots"]), os.getcwd())
     load_errors = []
     for stmt in setup["statements"]:
         try:

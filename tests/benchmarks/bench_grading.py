@@ -1,5 +1,10 @@
 """Grading throughput: 36 generated submissions of mixed quality, graded with --jobs 2 as an
-instructor would, plus the time of one in-notebook check()."""
+instructor would, isolated by the kernel (bubblewrap + seccomp + pids cgroup) and, for comparison
+in the same run, without it (--no-isolation); then the cost of starting one child either way, and
+the time of one in-notebook check().
+
+    python tests/benchmarks/bench_grading.py
+"""
 import statistics
 import sys
 import tempfile
@@ -30,14 +35,29 @@ def submissions(assignment: str, folder: Path) -> list[Path]:
 
 
 for assignment in ("00_welcome", "01_ngrams"):
-    with tempfile.TemporaryDirectory() as tmp:
-        files = submissions(assignment, Path(tmp))
+    for isolated in (True, False):
+        with tempfile.TemporaryDirectory() as tmp:
+            files = submissions(assignment, Path(tmp))
+            t = time.perf_counter()
+            results = grade_batch(assignment, files, Path(tmp) / "out", jobs=2, timeout=5, isolated=isolated)
+            dt = time.perf_counter() - t
+            totals = sorted(r.total for r in results)
+            print(f"{assignment} {'isolated' if isolated else 'NOT isolated'}: {len(files)} submissions in {dt:.1f} s "
+                  f"= {60 * len(files) / dt:.0f} per minute (jobs=2, timeout 5 s; two of them time out); "
+                  f"scores {totals[0]:g}..{totals[-1]:g} of {results[0].max:g}")
+
+from course_lib.grading.extract import Statement  # noqa: E402
+from course_lib.grading.runner import RemoteStudent  # noqa: E402
+
+for preload in (("numpy",), ("numpy", "torch")):
+    cost = {}
+    for isolated in (True, False) * 5:
         t = time.perf_counter()
-        results = grade_batch(assignment, files, Path(tmp) / "out", jobs=2, timeout=5)
-        dt = time.perf_counter() - t
-        totals = sorted(r.total for r in results)
-        print(f"{assignment}: {len(files)} submissions in {dt:.1f} s = {60 * len(files) / dt:.0f} per minute "
-              f"(jobs=2, timeout 5 s; two of them time out); scores {totals[0]:g}..{totals[-1]:g} of {results[0].max:g}")
+        RemoteStudent([Statement("def f():\n    return 1", "c", frozenset(), frozenset())], preload=preload,
+                      isolated=isolated).cleanup()
+        cost.setdefault(isolated, []).append(time.perf_counter() - t)
+    print(f"one child ({'+'.join(preload)}): start+stop median {1000 * statistics.median(cost[True]):.0f} ms isolated, "
+          f"{1000 * statistics.median(cost[False]):.0f} ms not isolated")
 
 sys.path.insert(0, str(REPO / "solutions"))
 import numpy as np  # noqa: E402

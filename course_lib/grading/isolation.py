@@ -1,0 +1,263 @@
+"""Isolation enforced by the kernel for the grader's children (Linux).
+
+The audit hook in ``sandbox.py`` sees only what Python itself does; native code (torch's file
+functions, numpy's memmap, any C extension) makes system calls directly. So every child that
+runs a student's code is started inside three layers the kernel enforces:
+
+1. **bubblewrap** (``bwrap``, Debian's ``bubblewrap`` package, the tool Flatpak uses) gives the
+   child its own user, mount, PID, network, IPC, UTS and cgroup namespaces. Its filesystem is
+   built from nothing: ``/usr`` and the Python runtime and site-packages read-only, ``course_lib``
+   read-only only when the exercise imports it (just that folder, none of the rest of the checkout),
+   one empty size-capped tmpfs (``/scratch``) as
+   the only writable place, a fresh ``/proc`` that shows the child's own processes only, and
+   nothing else of the course (no ``solutions/``, hidden tests, ``tests/``, ``.git``,
+   submissions, output folder or home). Read-only holds for root too: they are read-only
+   mounts, which a user namespace cannot remount.
+2. **seccomp** (a filter built here, installed by the child after its trusted imports):
+   threads yes, new processes no (fork, vfork, clone without CLONE_THREAD, execve), and no
+   ptrace, process_vm_*, mount/namespace calls, sockets, bpf, io_uring, keyrings, modules.
+3. **limits**: CPU seconds, address space, file size and core dumps as rlimits; the number of
+   threads as a ``pids`` cgroup where the grader may create one (root, or a delegated cgroup),
+   else as ``RLIMIT_NPROC`` (which the kernel ignores for root: hence the cgroup); wall clock
+   in the grader (``runner.RemoteStudent``), which kills the whole sandbox.
+
+Where the kernel offers none of this (macOS, Windows, no user namespaces, no ``bwrap``),
+:func:`problem` says what is missing and the grader refuses unless told ``--no-isolation``.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import platform
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+SCRATCH = "/scratch"                 # the child's only writable folder (a tmpfs)
+SCRATCH_BYTES = 64 << 20             # its size cap
+MAX_TASKS = 64                       # threads (and processes, which seccomp forbids) per child
+SANDBOX_AT = "/grader/sandbox.py"    # where the child's own script is mounted
+
+INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`; Fedora: "
+                "`sudo dnf install bubblewrap`)")
+
+# ----------------------------------------------------------------------------- seccomp
+
+# Syscall numbers from the kernel's headers (x86_64: asm/unistd_64.h; aarch64: asm-generic/unistd.h).
+_DENIED = {  # name: (x86_64, aarch64); None = the architecture has no such call
+    "fork": (57, None), "vfork": (58, None), "execve": (59, 221), "execveat": (322, 281),
+    "ptrace": (101, 117), "process_vm_readv": (310, 270), "process_vm_writev": (311, 271),
+    "kexec_load": (246, 104), "kexec_file_load": (320, 294), "mount": (165, 40), "umount2": (166, 39),
+    "pivot_root": (155, 41), "chroot": (161, 51), "unshare": (272, 97), "setns": (308, 268),
+    "bpf": (321, 280), "perf_event_open": (298, 241), "userfaultfd": (323, 282), "keyctl": (250, 219),
+    "add_key": (248, 217), "request_key": (249, 218), "io_uring_setup": (425, 425),
+    "io_uring_enter": (426, 426), "io_uring_register": (427, 427), "personality": (135, 92),
+    "socket": (41, 198), "socketpair": (53, 199), "open_by_handle_at": (304, 265),
+    "name_to_handle_at": (303, 264), "kcmp": (312, 272), "move_mount": (429, 429), "open_tree": (428, 428),
+    "fsopen": (430, 430), "fsconfig": (431, 431), "fsmount": (432, 432), "fspick": (433, 433),
+    "mount_setattr": (442, 442), "init_module": (175, 105), "finit_module": (313, 273),
+    "delete_module": (176, 106), "reboot": (169, 142), "swapon": (167, 224), "swapoff": (168, 225),
+    "acct": (163, 89), "quotactl": (179, 60), "syslog": (103, 116), "pidfd_getfd": (438, 438),
+    "pidfd_open": (434, 434), "process_madvise": (440, 440),
+}
+_CLONE, _CLONE3 = (56, 220), (435, 435)
+_ARCHES = {"x86_64": (0, 0xC000003E), "aarch64": (1, 0xC00000B7)}   # column in _DENIED, AUDIT_ARCH_*
+CLONE_THREAD = 0x00010000
+EPERM, ENOSYS = 1, 38
+
+
+def seccomp_filter(machine: str | None = None) -> bytes:
+    """The child's seccomp program (classic BPF, ``struct sock_filter[]``) for this machine.
+
+    Threads are ``clone`` with ``CLONE_THREAD`` and stay allowed; every other ``clone`` (fork,
+    posix_spawn, vfork) and the calls in ``_DENIED`` fail with EPERM; ``clone3`` fails with ENOSYS
+    so that the C library falls back to ``clone``, whose flags a filter can read (clone3's sit
+    behind a pointer). Another architecture's system calls kill the process."""
+    machine = machine or platform.machine()
+    if machine not in _ARCHES:
+        raise OSError(f"no seccomp filter for the {machine} architecture")
+    col, audit_arch = _ARCHES[machine]
+    ld_abs, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    allow, kill = 0x7FFF0000, 0x80000000
+    errno = 0x00050000
+    denied = sorted({nrs[col] for nrs in _DENIED.values() if nrs[col] is not None})
+    # Program text with symbolic jump targets, resolved below (BPF jumps are relative, forward only).
+    prog: list[tuple] = [(ld_abs, None, None, 4),                     # A = seccomp_data.arch
+                         (jeq, 0, "kill", audit_arch),
+                         (ld_abs, None, None, 0)]                     # A = seccomp_data.nr
+    if machine == "x86_64":
+        prog.append((jge, "deny", 0, 0x40000000))                     # the x32 ABI
+    prog += [(jeq, "deny", 0, nr) for nr in denied]
+    prog += [(jeq, "clone", 0, _CLONE[col]), (jeq, "enosys", 0, _CLONE3[col]), (ret, None, None, allow)]
+    labels = {"clone": len(prog)}
+    prog += [(ld_abs, None, None, 16),                                 # A = low 32 bits of args[0] (flags)
+             (jset, "allow", "deny", CLONE_THREAD)]
+    labels["allow"] = len(prog)
+    prog.append((ret, None, None, allow))
+    labels["deny"] = len(prog)
+    prog.append((ret, None, None, errno | EPERM))
+    labels["enosys"] = len(prog)
+    prog.append((ret, None, None, errno | ENOSYS))
+    labels["kill"] = len(prog)
+    prog.append((ret, None, None, kill))
+    out = b""
+    for i, (code, jt, jf, k) in enumerate(prog):
+        def rel(target):
+            if target is None or isinstance(target, int):
+                return target or 0
+            offset = labels[target] - i - 1
+            assert 0 <= offset < 256, "BPF jump out of range"
+            return offset
+        out += struct.pack("=HBBI", code, rel(jt), rel(jf), k)
+    return out
+
+
+# ----------------------------------------------------------------------------- bubblewrap
+
+
+def bwrap_path() -> str | None:
+    return shutil.which("bwrap", path=os.environ.get("PATH", "") + os.pathsep + "/usr/bin:/bin")
+
+
+def runtime_paths() -> list[str]:
+    """The Python runtime and its installed packages, as the grader's own interpreter finds them."""
+    import site
+    import sysconfig
+    found = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        found.add(sysconfig.get_paths().get(key, ""))
+    found.update(site.getsitepackages())
+    found.add(str(Path(sys.executable).parent))
+    found.add(str(Path(os.path.realpath(sys.executable)).parent.parent))
+    paths = sorted(p for p in found if p and os.path.isdir(p))
+    # keep only the outermost folders (a bind of /a makes /a/b visible already)
+    keep = [p for p in paths if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in paths)]
+    return [p for p in keep if p != "/"]
+
+
+def bwrap_command(argv: list[str], *, sandbox_script: str, course_lib: str | None, forbidden: tuple = ()) -> list[str]:
+    """``bwrap ... -- argv``: the child's whole world. ``course_lib`` (a folder) is mounted
+    read-only at its own path when given; ``forbidden`` folders are checked not to be mounted."""
+    bwrap = bwrap_path()
+    if bwrap is None:
+        raise OSError("bubblewrap (bwrap) not found: " + INSTALL_HINT)
+    cmd = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+           "--hostname", "sandbox", "--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "lib", "lib32", "lib64", "sbin"):
+        top = Path("/") / name
+        if top.is_symlink():
+            cmd += ["--symlink", os.readlink(top), str(top)]
+        elif top.is_dir():
+            cmd += ["--ro-bind", str(top), str(top)]
+    cmd += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
+            "--ro-bind-try", "/etc/localtime", "/etc/localtime"]
+    mounted = []
+    for p in runtime_paths():
+        if p.startswith(("/usr/", "/bin/", "/lib")):
+            continue
+        cmd += ["--ro-bind", p, p]
+        mounted.append(p)
+    if course_lib:
+        cmd += ["--ro-bind", course_lib, course_lib]
+        mounted.append(course_lib)
+    for bad in forbidden:
+        bad = os.path.realpath(bad).rstrip("/") + "/"
+        for m in mounted:
+            m = m.rstrip("/") + "/"
+            if bad.startswith(m):
+                raise OSError(f"refusing to grade: mounting the Python runtime folder {m} would show the student's "
+                              f"code {bad}; use a Python (virtual environment) that does not contain it")
+    cmd += ["--ro-bind", sandbox_script, SANDBOX_AT,
+            "--proc", "/proc", "--dev", "/dev",
+            "--size", str(SCRATCH_BYTES), "--tmpfs", SCRATCH, "--chdir", SCRATCH,
+            "--remount-ro", "/dev", "--remount-ro", "/", "--"]   # /dev (and its /dev/shm) is a tmpfs too
+    return cmd + argv
+
+
+# ----------------------------------------------------------------------------- thread limit
+
+
+class TaskLimit:
+    """A ``pids`` cgroup holding one child and what it starts (threads count as tasks).
+    ``TaskLimit.create`` returns None where this process may not create one."""
+
+    ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @classmethod
+    def create(cls, name: str, max_tasks: int = MAX_TASKS) -> "TaskLimit | None":
+        for root in map(Path, cls.ROOTS):
+            if not (root / "cgroup.procs").is_file():
+                continue
+            if root.name != "pids":  # cgroup v2: the pids controller must be enabled for children
+                try:
+                    if "pids" not in (root / "cgroup.subtree_control").read_text().split():
+                        continue
+                except OSError:
+                    continue
+            path = root / name
+            try:
+                path.mkdir()
+            except OSError:
+                continue
+            try:
+                (path / "pids.max").write_text(str(max_tasks))
+                return cls(path)
+            except OSError:
+                try:
+                    path.rmdir()
+                except OSError:
+                    pass
+        return None
+
+    def wrap(self, argv: list[str]) -> list[str]:
+        """Run ``argv`` inside the cgroup: a shell joins it, then execs (so nothing escapes)."""
+        return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(self.path / "cgroup.procs"), *argv]
+
+    def close(self) -> None:
+        for _ in range(50):
+            try:
+                pids = [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
+            except OSError:
+                pids = []
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            try:
+                self.path.rmdir()
+                return
+            except OSError:
+                import time
+                time.sleep(0.02)
+
+
+# ----------------------------------------------------------------------------- availability
+
+
+@functools.lru_cache(maxsize=1)
+def problem() -> str | None:
+    """None when children can be isolated here; otherwise what is missing, in one sentence."""
+    if not sys.platform.startswith("linux"):
+        return f"kernel isolation needs Linux (namespaces, seccomp); this is {platform.system() or sys.platform}"
+    if platform.machine() not in _ARCHES:
+        return f"no seccomp filter for the {platform.machine()} architecture"
+    if bwrap_path() is None:
+        return "bubblewrap (bwrap) is not installed: " + INSTALL_HINT
+    probe = [*bwrap_command([sys.executable, "-I", "-c", "print('ok')"], sandbox_script=__file__,
+                            course_lib=None)]
+    try:
+        done = subprocess.run(probe, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap could not start: {exc}"
+    if done.returncode != 0 or done.stdout.strip() != "ok":
+        why = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        return (f"bubblewrap could not create the sandbox's namespaces ({why}); unprivileged user namespaces "
+                "may be disabled (sysctl kernel.unprivileged_userns_clone / AppArmor's userns restriction)")
+    return None

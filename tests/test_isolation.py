@@ -1,0 +1,257 @@
+"""The kernel layer alone: every attack runs in a grading child with Python's audit hook OFF, so
+only bubblewrap's namespaces, the seccomp filter and the limits stand in the way (as they do for
+native code when the hook is on). Plus the pieces: the seccomp program, refusal without isolation,
+the grader's integrity alarm."""
+import hashlib
+import os
+import platform
+import struct
+from pathlib import Path
+
+import pytest
+
+from course_lib.grading import isolation
+from course_lib.grading.extract import Statement
+from course_lib.grading.grader import GraderTampered, IsolationUnavailable, grade_batch, require_isolation
+from course_lib.grading.runner import RemoteStudent
+from course_lib.grading.spec import SandboxError, StudentError
+from grading_helpers import REPO, linux_only
+
+HIDDEN = REPO / "solutions" / "hidden_tests" / "00_welcome.py"
+PUBLIC = REPO / "course_lib" / "grading" / "public" / "00_welcome.py"
+GRADER = REPO / "course_lib" / "grading" / "grader.py"
+PWNED = "pwned_kernel_test"
+
+needs_isolation = linux_only
+
+
+def run(source: str, *args, preload=("numpy",), hook: bool = False):
+    """Define ``source`` in a fresh isolated child (audit hook off unless ``hook``) and call ``attack``."""
+    source = "import numpy as np\n" + source
+    student = RemoteStudent([Statement(source, "cell", frozenset(), frozenset())], preload=preload, timeout=10,
+                            audit_hook=hook)
+    try:
+        return student.call("attack", *args)
+    finally:
+        student.cleanup()
+
+
+def refused(source: str, *args, **kw) -> str:
+    with pytest.raises((StudentError, SandboxError)) as info:
+        run(source, *args, **kw)
+    return str(info.value)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def isolation_available():
+    if os.sys.platform.startswith("linux"):
+        assert isolation.problem() is None, f"grading isolation unavailable: {isolation.problem()}"
+
+
+@needs_isolation
+def test_the_child_sees_only_the_runtime_and_scratch():
+    top, cwd, work_root, uid = run("import os\ndef attack():\n    return sorted(os.listdir('/')), os.getcwd(), "
+                                   "sorted(os.listdir(" + repr(str(REPO)) + ")) if os.path.isdir(" + repr(str(REPO))
+                                   + ") else [], os.getuid()")
+    assert cwd == isolation.SCRATCH
+    assert "home" not in top and "tmp" not in top and "sys" not in top
+    assert work_root == []  # course_lib is mounted only for exercises that import it
+
+
+@needs_isolation
+def test_course_lib_is_visible_read_only_only_when_imported():
+    listing = run("import course_lib, os\ndef attack():\n    return sorted(os.listdir(" + repr(str(REPO)) + "))",
+                  preload=("numpy", "course_lib"))
+    assert listing == ["course_lib"]
+    msg = refused("import course_lib\ndef attack():\n    open(" + repr(str(PUBLIC)) + ", 'r+b').write(b'#')",
+                  preload=("numpy", "course_lib"))
+    assert "Read-only file system" in msg
+
+
+@needs_isolation
+@pytest.mark.parametrize("target", [HIDDEN, REPO / "solutions" / "00_welcome.py", REPO / "tests" / "conftest.py",
+                                    REPO / ".git" / "HEAD", Path.home() / ".bashrc"])
+def test_nothing_else_is_readable(target):
+    assert "No such file" in refused(f"def attack():\n    return open({str(target)!r}, 'rb').read()")
+    assert "No such file" in refused("import torch\ndef attack():\n"
+                                     f"    return torch.from_file({str(target)!r}, size=8, dtype=torch.uint8)",
+                                     preload=("numpy", "torch"))
+
+
+@needs_isolation
+@pytest.mark.parametrize("target", [PUBLIC, GRADER, HIDDEN])
+def test_course_files_cannot_be_written_natively(target):
+    before = hashlib.sha256(target.read_bytes()).hexdigest()
+    for src in ("import torch\ndef attack():\n"
+                f"    t = torch.from_file({str(target)!r}, shared=True, size=16, dtype=torch.uint8)\n    t[:] = 35",
+                f"def attack():\n    t = np.memmap({str(target)!r}, dtype=np.uint8, mode='r+')\n    t[:16] = 35\n    t.flush()"):
+        for lib in (("numpy",), ("numpy", "torch", "course_lib")):
+            msg = refused(src, preload=lib)
+            assert "No such file" in msg or "Read-only" in msg, msg
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == before
+
+
+@needs_isolation
+def test_links_from_scratch_lead_nowhere():
+    assert "No such file" in refused(f"import os\ndef attack():\n    os.symlink({str(HIDDEN)!r}, 'h')\n"
+                                     "    return open('h').read()")
+    assert "No such file" in refused(f"import os\ndef attack():\n    os.link({str(HIDDEN)!r}, 'h')")
+
+
+@needs_isolation
+def test_writes_land_only_in_scratch(tmp_path):
+    targets = [str(REPO / f"{PWNED}.py"), str(Path.home() / PWNED), f"/tmp/{PWNED}", str(tmp_path / PWNED),
+               f"/dev/shm/{PWNED}", f"/{PWNED}"]
+    errors = run("import torch\ndef attack(paths):\n    errs = []\n    for p in paths:\n        try:\n"
+                 "            torch.save(torch.zeros(2), p)\n            errs.append('written')\n"
+                 "        except Exception as e:\n            errs.append(type(e).__name__)\n"
+                 "    np.zeros(2).tofile('ok.bin')\n    return errs", targets, preload=("numpy", "torch"))
+    assert "written" not in errors
+    for t in targets:
+        assert not Path(t).exists(), t
+
+
+@needs_isolation
+def test_state_does_not_survive_into_the_next_child():
+    run("def attack():\n    open('left_behind', 'w').write('x')")
+    assert run("import os\ndef attack():\n    return os.listdir('.')") == []
+
+
+@needs_isolation
+def test_scratch_is_size_capped():
+    msg = refused("def attack():\n    for j in range(20):\n        with open(f'f{j}', 'wb') as f:\n"
+                  "            for _ in range(15):\n                f.write(b'x' * (1 << 20))")
+    assert "No space left" in msg
+
+
+@needs_isolation
+def test_no_other_process_is_visible():
+    pids, ppid = run("import os\ndef attack():\n    return sorted(int(p) for p in os.listdir('/proc') if p.isdigit()), "
+                     "os.getppid()")
+    assert max(pids) < 10 and os.getpid() not in pids  # its own PID namespace: the grader has no pid there
+    assert ppid in (0, 1)
+    secret = f"secret-{os.getpid()}"
+    os.environ["COURSE_TEST_SECRET"] = secret
+    try:
+        blob = run("import os\ndef attack():\n    out = b''\n    for p in os.listdir('/proc'):\n"
+                   "        for f in ('environ', 'cmdline'):\n            try:\n"
+                   "                out += open(f'/proc/{p}/{f}', 'rb').read()\n            except OSError:\n"
+                   "                pass\n    return out.decode('latin1')")
+    finally:
+        os.environ.pop("COURSE_TEST_SECRET")
+    assert secret not in blob and "PYTEST" not in blob
+
+
+@needs_isolation
+def test_no_network_even_to_loopback_services():
+    assert "not permitted" in refused("import socket\ndef attack():\n    socket.socket()")
+
+
+@needs_isolation
+@pytest.mark.parametrize("call", ["os.fork()", "os.posix_spawn('/bin/true', ['true'], {})",
+                                  "os.execv('/usr/bin/true', ['true'])", "subprocess.run(['true'])"])
+def test_no_new_processes(call):
+    msg = refused(f"import os, subprocess\ndef attack():\n    if {call} == 0:\n        os._exit(0)")
+    assert "not permitted" in msg, msg
+
+
+@needs_isolation
+def test_no_new_processes_from_native_code():
+    assert run("import os, ctypes\ndef attack():\n    libc = ctypes.CDLL(None, use_errno=True)\n    r = libc.fork()\n"
+               "    if r == 0:\n        os._exit(0)\n    return r, ctypes.get_errno()") == (-1, 1)  # EPERM
+
+
+@needs_isolation
+def test_threads_work_but_are_capped():
+    assert run("import threading\ndef attack():\n    out = []\n    ts = [threading.Thread(target=out.append, args=(i,)) "
+               "for i in range(4)]\n    [t.start() for t in ts]\n    [t.join() for t in ts]\n    return sorted(out)") == \
+        [0, 1, 2, 3]
+    started = run("import threading, time\ndef attack():\n    n = 0\n    try:\n        for _ in range(10000):\n"
+                  "            threading.Thread(target=time.sleep, args=(5,), daemon=True).start()\n            n += 1\n"
+                  "    except RuntimeError:\n        pass\n    return n")
+    assert started < isolation.MAX_TASKS
+
+
+@needs_isolation
+def test_ptrace_and_process_memory_are_refused():
+    assert run("import ctypes\ndef attack():\n    return ctypes.CDLL(None, use_errno=True).ptrace(16, 1, 0, 0), "
+               "ctypes.get_errno()") == (-1, 1)  # PTRACE_ATTACH to pid 1: EPERM from seccomp
+
+
+def test_seccomp_program_shape():
+    for machine in ("x86_64", "aarch64"):
+        prog = isolation.seccomp_filter(machine)
+        assert len(prog) % 8 == 0 and len(prog) // 8 < 100
+        first = struct.unpack("=HBBI", prog[:8])
+        assert first == (0x20, 0, 0, 4)  # it starts by checking the architecture
+    with pytest.raises(OSError, match="architecture"):
+        isolation.seccomp_filter("sparc")
+
+
+def test_refuses_without_isolation_and_says_why(monkeypatch, tmp_path):
+    monkeypatch.setattr(isolation, "problem", lambda: "bubblewrap (bwrap) is not installed: install bubblewrap")
+    with pytest.raises(IsolationUnavailable, match="bwrap.*--no-isolation"):
+        grade_batch("00_welcome", [REPO / "solutions" / "00_welcome.ipynb"], tmp_path)
+    require_isolation(False)  # the explicit opt-out is accepted
+
+
+def test_no_isolation_is_written_in_every_row(tmp_path):
+    res = grade_batch("00_welcome", [REPO / "solutions" / "00_welcome.ipynb"], tmp_path, isolated=False)[0]
+    assert res.total == res.max and "not isolated" in res.status
+    assert "not isolated" in (tmp_path / "grades.csv").read_text()
+
+
+def test_a_changed_grader_file_stops_the_batch(monkeypatch, tmp_path):
+    watched = tmp_path / "watched.py"
+    watched.write_text("x = 1\n")
+    from course_lib.grading import grader
+    monkeypatch.setattr(grader, "watched_files", lambda name: [watched])
+    subs = [REPO / "solutions" / "00_welcome.ipynb", REPO / "exercises" / "00_welcome.ipynb"]
+    graded = []
+
+    def tamper(res):  # as if the first submission had changed a file the grader trusts
+        graded.append(res.student)
+        watched.write_text("x = 2\n")
+
+    with pytest.raises(GraderTampered, match="ALARM"):
+        grade_batch("00_welcome", subs, tmp_path / "out", jobs=1, progress=tamper, isolated=False)
+    assert graded == ["00_welcome"] and (tmp_path / "out" / "ALARM.txt").is_file()
+    assert not (tmp_path / "out" / "grades.csv").exists()
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "aarch64"), reason="seccomp tables for x86_64/aarch64")
+def test_denied_syscall_numbers_match_the_kernel_headers():
+    header = Path("/usr/include/x86_64-linux-gnu/asm/unistd_64.h")
+    if not header.is_file():
+        pytest.skip("kernel headers not installed")
+    numbers = {}
+    for line in header.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == "#define" and parts[1].startswith("__NR_"):
+            numbers[parts[1][5:]] = int(parts[2])
+    for name, (x86, _arm) in isolation._DENIED.items():
+        assert numbers.get(name) == x86, name
+    assert numbers["clone"] == isolation._CLONE[0] and numbers["clone3"] == isolation._CLONE3[0]
+
+
+def test_course_grade_refuses_and_names_the_missing_feature(monkeypatch, tmp_path, capsys):
+    from course_lib.grading import cli
+    monkeypatch.setattr(isolation, "problem", lambda: "bubblewrap (bwrap) is not installed: " + isolation.INSTALL_HINT)
+    sub = str(REPO / "solutions" / "00_welcome.ipynb")
+    assert cli.main(["grade", "00_welcome", sub, "--out", str(tmp_path / "a"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "bubblewrap" in err and "apt-get install bubblewrap" in err and "--no-isolation" in err
+    assert not (tmp_path / "a" / "grades.csv").exists()
+    assert cli.main(["grade", "00_welcome", sub, "--out", str(tmp_path / "b"), "--quiet", "--no-isolation"]) == 0
+    assert "not isolated" in (tmp_path / "b" / "grades.csv").read_text()
+
+
+@needs_isolation
+def test_torch_optim_works_in_the_child():
+    """torch.optim imports torch._dynamo lazily, which sets environment variables (os.putenv): harmless in
+    the child's own process, so the audit hook allows it and training exercises can use optimisers."""
+    losses = run("import torch\ndef attack():\n    torch.manual_seed(0)\n    w = torch.nn.Parameter(torch.ones(3))\n"
+                 "    opt = torch.optim.Adam([w], lr=0.1)\n    out = []\n    for _ in range(5):\n"
+                 "        opt.zero_grad()\n        loss = (w ** 2).sum()\n        loss.backward()\n        opt.step()\n"
+                 "        out.append(float(loss))\n    return out", preload=("numpy", "torch"), hook=True)
+    assert losses[-1] < losses[0]
