@@ -587,7 +587,7 @@ __all__ = ["reverse_padded", "length_mask", "unroll", "make_cell", "Bidirectiona
 # ----------------------------------------------------------------------------- the SST-2 checkpoint of notebook 07
 # made by:  python -m course_lib.birnn train-sst      (checked by: python -m course_lib.birnn train-sst --check)
 
-SST_CONFIG = {"min_count": 3, "embed_dim": 32, "hidden_size": 32, "batch_size": 64, "steps": 2500, "lr": 2e-3,
+SST_CONFIG = {"min_count": 10, "embed_dim": 32, "hidden_size": 32, "batch_size": 64, "steps": 2500, "lr": 2e-3,
               "dropout": 0.3, "seed": 0}
 SST_MODELS = (("uni", "last"), ("uni", "mean"), ("bi", "last"), ("bi", "mean"), ("bi", "max"))
 

@@ -144,5 +144,4 @@ def test_bidirectional_beats_unidirectional_on_ud_tagging():
                                       embed_dim=32, hidden_size=32, lr=1e-2, device="cpu")
         pred = birnn.predict_tags(model, [w for w, _ in test_ex])
         acc[bi] = birnn.tag_accuracy([t for _, t in test_ex], pred)
-    print(acc)
     assert acc[True] > acc[False] + 0.01, acc
