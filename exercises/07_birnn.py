@@ -106,7 +106,7 @@ check("deep_birnn")
 def masked_mean(h, lengths):
     """h (B, T, C), lengths (B,) -> (B, C): the mean of h[b, :lengths[b]] for every b."""
     # YOUR CODE HERE
-    raise NotImplementedError('build a (B, T, 1) mask of the real positions from np.arange(T) and lengths; sum h * mask over time and divide by lengths (shape (B, 1))')
+    raise NotImplementedError('a (B, T, 1) mask of the real positions (compare positions 0..T-1 with each length); the pads must stay out of both the sum and the count')
 
 
 # %%
