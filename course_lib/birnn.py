@@ -370,7 +370,7 @@ class SequenceClassifier(nn.Module):
     def encode(self, idx: torch.Tensor, lengths=None) -> torch.Tensor:
         """The sentence encodings (B, dirs·H)."""
         h = self.encoder.states(idx, lengths)
-        return encode(h, lengths if lengths is not None else None, self.pooling, self.encoder.directions)
+        return encode(h, lengths, self.pooling, self.encoder.directions)
 
     def forward(self, idx: torch.Tensor, labels: torch.Tensor | None = None, lengths=None):
         logits = self.head(self.encode(idx, lengths))
@@ -559,7 +559,7 @@ def train_tagger(train_examples, vocab_size: int, n_tags: int, *, bidirectional:
     torch.manual_seed(seed)
     model = SequenceTagger(vocab_size, n_tags, embed_dim, hidden_size, num_layers, bidirectional, cell,
                            dropout=dropout)
-    hist = train(model, tagging_batches(train_examples, batch_size, seed), steps=steps, lr=lr, clip=5.0,
+    hist = train(model, tagging_batches(train_examples, batch_size, seed), steps=steps, lr=lr,
                  device=device, progress=progress, desc="bi" if bidirectional else "uni")
     return model, hist
 
@@ -572,7 +572,7 @@ def train_classifier(train_examples, vocab_size: int, *, bidirectional: bool, po
     torch.manual_seed(seed)
     model = SequenceClassifier(vocab_size, 2, embed_dim, hidden_size, 1, bidirectional, cell, pooling,
                                dropout=dropout)
-    hist = train(model, classification_batches(train_examples, batch_size, seed), steps=steps, lr=lr, clip=5.0,
+    hist = train(model, classification_batches(train_examples, batch_size, seed), steps=steps, lr=lr,
                  device=device, progress=progress, desc=f"{'bi' if bidirectional else 'uni'}-{pooling}")
     return model, hist
 

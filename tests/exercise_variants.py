@@ -7,7 +7,7 @@ unscaled, unmasked, log-base mix-ups...), so the tests are shown to catch them.
 
 # Exercises that call another exercise's function (as the notebook tells students to):
 # a wrong variant of the callee may also cost the caller its points.
-DEPENDS = {"03_rnn": {"rnn_step": ["rnn_forward"]}, "07_birnn": {"birnn_layer": ["deep_birnn"]}}
+DEPENDS = {"03_rnn": {"rnn_step": ["rnn_forward"]}}
 
 VARIANTS = {
     "00_welcome": {
@@ -291,6 +291,8 @@ VARIANTS["06_lstm_gru"] = {
 
 # ----------------------------------------------------------------------------- 07_birnn
 # One correct template per exercise with one piece changed. birnn_layer uses the notebook's given rnn_layer.
+# deep_birnn calls the student's birnn_layer (as the notebook says), so a wrong birnn_layer may cost it too.
+DEPENDS["07_birnn"] = {"birnn_layer": ["deep_birnn"]}
 
 _BIRNN07 = ("import numpy as np\ndef birnn_layer(x, lengths, W_f, V_f, b_f, W_b, V_b, b_b):\n"
             "    B, T, _ = x.shape\n"
