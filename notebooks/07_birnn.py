@@ -199,6 +199,31 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
+# Where exactly does the right context help? Below: how many test words only the BiLSTM gets right
+# (and the reverse), and the first few of them, with the words around them. The uni-LSTM has to tag
+# a word before it sees what follows.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+pred_uni = birnn.predict_tags(taggers["uni-LSTM"], [w for w, _ in test_ex])
+pred_bi = birnn.predict_tags(taggers["BiLSTM"], [w for w, _ in test_ex])
+only_bi, only_uni = [], 0
+for s_i, (g, u, b) in enumerate(zip(gold, pred_uni, pred_bi)):
+    for t in range(len(g)):
+        only_bi += [(s_i, t, u[t])] if b[t] == g[t] != u[t] else []
+        only_uni += int(u[t] == g[t] != b[t])
+print(f"test words right only with the BiLSTM: {len(only_bi):,}; right only with the uni-LSTM: {only_uni:,}")
+for s_i, t, u in only_bi[:6]:
+    words = test_sents[s_i][0]
+    context = " ".join(words[max(0, t - 3):t] + [f"[{words[t]}]"] + words[t + 1:t + 3])
+    print(f"  {context:45s} gold {tags[gold[s_i][t]]:6s} uni-LSTM {tags[u]:6s}")
+
+# %% [markdown]
+# These are the textbook cases of right context: "This" is a determiner when a noun follows ("This
+# BuzzMachine post") and a pronoun when it stands alone; "before" and "across" are adpositions when
+# a noun phrase follows ("across this") and adverbs otherwise; "that" before "was" is a pronoun, not
+# a subordinating conjunction. Reading left to right, the uni-LSTM must commit before the deciding word.
+#
 # ### The lecture's sentence
 #
 # "Harry Potter and Hermione Granger invented a new spell": the names should be PROPN. Only "Harry"
