@@ -84,6 +84,31 @@ REGISTRY: dict[str, Corpus] = {c.name: c for c in [
            "d5e0501971478a511430ee880bd0121e94ac701ba86d90544d83e6d2ba3db05d",
            "Research test collection, licence unclear; cite Hill, Reichart & Korhonen 2015 (redistributed in gensim, LGPL-2.1).",
            "999 word pairs with human similarity scores (0-10)."),
+    Corpus("ud-ewt-dev", "en_ewt-ud-dev.conllu",
+           f"{_GH}/UniversalDependencies/UD_English-EWT/15d613d8447b3478787d4c278730a1e48a945efb/en_ewt-ud-dev.conllu",
+           "531a54ff90d6ab12201c5a50c3e78e6ddac4de69abc4bce5d275d3cd29efe2b6",
+           "CC BY-SA 4.0 (UD_English-EWT README); cite Silveira et al. 2014 and the Universal Dependencies project.",
+           "UD English EWT dev split, CoNLL-U: 2,001 sentences, 25,147 words, 17 universal POS tags."),
+    Corpus("ud-ewt-test", "en_ewt-ud-test.conllu",
+           f"{_GH}/UniversalDependencies/UD_English-EWT/15d613d8447b3478787d4c278730a1e48a945efb/en_ewt-ud-test.conllu",
+           "e266e515a0a7547657ed3d90d9ba46487d6bd251f27ad4269d4e8a427c8555cd",
+           "CC BY-SA 4.0 (UD_English-EWT README); cite Silveira et al. 2014 and the Universal Dependencies project.",
+           "UD English EWT test split, CoNLL-U: 2,077 sentences, 25,094 words, 17 universal POS tags."),
+    Corpus("sst2-train", "sst2-train.tsv",
+           f"{_GH}/awake020/pytorch_Bert_sst2/ce2ab1719d32182e6233b24b2de246bd32814fde/SST-2/train.tsv",
+           "e981ceb4fe6c9acd1c79851d0d091b9e78103f1f2a399ca83dda27915d41c56c",
+           "Research data set, licence unclear; cite Socher et al. 2013 (Stanford Sentiment Treebank).",
+           "SST-2 (GLUE) training split: 67,349 labelled phrases, label<TAB>sentence, lower-cased and tokenised."),
+    Corpus("sst2-dev", "sst2-dev.tsv",
+           f"{_GH}/awake020/pytorch_Bert_sst2/ce2ab1719d32182e6233b24b2de246bd32814fde/SST-2/dev.tsv",
+           "84207e6be5873fb18db798cc6faec86871f5a426554650ff64a1c34e87665f6f",
+           "Research data set, licence unclear; cite Socher et al. 2013 (Stanford Sentiment Treebank).",
+           "SST-2 dev split: 872 labelled sentences."),
+    Corpus("sst2-test", "sst2-test.tsv",
+           f"{_GH}/awake020/pytorch_Bert_sst2/ce2ab1719d32182e6233b24b2de246bd32814fde/SST-2/test.tsv",
+           "fcd46f967b7b8efd8b5398481dadf873886298d092195167af907fd532e81e1c",
+           "Research data set, licence unclear; cite Socher et al. 2013 (Stanford Sentiment Treebank).",
+           "SST-2 test split: 1,821 labelled sentences (the original SST binary test set)."),
 ]}
 
 
@@ -222,6 +247,70 @@ def load_similarity(name: str) -> list[tuple[str, str, float]]:
         w1, w2, score = line.split("\t")[:3]
         out.append((w1.lower(), w2.lower(), float(score)))
     return out
+
+
+UPOS_TAGS = ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN",
+             "PUNCT", "SCONJ", "SYM", "VERB", "X")  # the 17 universal POS tags of Universal Dependencies
+
+
+def parse_conllu(text: str) -> list[tuple[list[str], list[str]]]:
+    """Sentences of a CoNLL-U text as ``(words, upos_tags)``.
+
+    Columns are tab-separated: 1 ID, 2 FORM (the word), 4 UPOS (the universal tag). Comment lines
+    (``#``) are skipped, and so are multiword tokens (ID ``N-M``, e.g. "don't" above "do" + "n't")
+    and empty nodes (ID ``N.M``): they are not words of the sentence to tag. A blank line ends a sentence.
+    """
+    sentences, words, tags = [], [], []
+    for line in text.splitlines():
+        line = line.rstrip("\r")
+        if not line.strip():
+            if words:
+                sentences.append((words, tags))
+                words, tags = [], []
+            continue
+        if line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        if len(cols) != 10:
+            raise ValueError(f"CoNLL-U lines have 10 tab-separated columns, got {len(cols)}: {line[:60]!r}")
+        if "-" in cols[0] or "." in cols[0]:
+            continue
+        words.append(cols[1])
+        tags.append(cols[3])
+    if words:
+        sentences.append((words, tags))
+    return sentences
+
+
+def load_conllu(name: str) -> list[tuple[list[str], list[str]]]:
+    """POS-tagged sentences ``(words, tags)`` of ``ud-ewt-dev`` or ``ud-ewt-test`` (see ``parse_conllu``)."""
+    if not name.startswith("ud-"):
+        raise ValueError(f"CoNLL-U corpora are 'ud-ewt-dev' and 'ud-ewt-test', got {name!r}")
+    return parse_conllu(load_text(name))
+
+
+def parse_sst(text: str) -> list[tuple[list[str], int]]:
+    """``label<TAB>sentence`` lines (after one header line) as ``(tokens, label)``; 1 positive, 0 negative.
+    The text is already lower-cased and tokenised, so tokens are the space-separated pieces."""
+    lines = text.splitlines()
+    if not lines or not lines[0].startswith("label\t"):
+        raise ValueError("an SST-2 file starts with the header 'label<TAB>sentence' (or 'label<TAB>content')")
+    out = []
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        label, sentence = line.split("\t", 1)
+        if label not in ("0", "1"):
+            raise ValueError(f"SST-2 labels are 0 or 1, got {label!r}")
+        out.append((sentence.split(), int(label)))
+    return out
+
+
+def load_sst(name: str) -> list[tuple[list[str], int]]:
+    """SST-2 examples ``(tokens, label)`` of ``sst2-train`` (phrases), ``sst2-dev`` or ``sst2-test`` (sentences)."""
+    if not name.startswith("sst2-"):
+        raise ValueError(f"SST-2 corpora are 'sst2-train', 'sst2-dev' and 'sst2-test', got {name!r}")
+    return parse_sst(load_text(name))
 
 
 def describe() -> str:

@@ -44,7 +44,7 @@
 # | 04 | [BPTT, vanishing and exploding gradients](04_bptt.ipynb) | [exercises](../exercises/04_bptt.ipynb) | the gradient-decay widget |
 # | 05 | [gradient clipping, identity initialisation](05_clipping.ipynb) | [exercises](../exercises/05_clipping.ipynb) | the cliff, IRNN, the adding problem |
 # | 06 | [LSTM and GRU](06_lstm_gru.ipynb) | [exercises](../exercises/06_lstm_gru.ipynb) | gates i, f, o and c̃; reset r and update z |
-# | 07 | bidirectional and deep RNNs (coming) | | tagging, sentiment |
+# | 07 | [bidirectional and deep RNNs](07_birnn.ipynb) | [exercises](../exercises/07_birnn.ipynb) | POS tagging, sentiment, the LM leak |
 # | 08 | seq2seq (coming) | | encoder-decoder, beam search, BLEU |
 # | 09 | attention (coming) | | additive, scaled dot-product, multi-head |
 # | 10 | positional encoding (coming) | | self-attention without recurrence |

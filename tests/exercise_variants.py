@@ -477,3 +477,52 @@ VARIANTS["06_lstm_gru"] = {
         "h_n_and_c_n_swapped": _LAYER06.format(**{**_LAYER06_OK, "final": "(c[None], h[None])"}),
     },
 }
+
+# ----------------------------------------------------------------------------- 07_birnn
+# One correct template per exercise with one piece changed. birnn_layer uses the notebook's given rnn_layer.
+# deep_birnn calls the student's birnn_layer (as the notebook says), so a wrong birnn_layer may cost it too.
+DEPENDS["07_birnn"] = {"birnn_layer": ["deep_birnn"]}
+
+_BIRNN07 = ("import numpy as np\ndef birnn_layer(x, lengths, W_f, V_f, b_f, W_b, V_b, b_b):\n"
+            "    B, T, _ = x.shape\n"
+            "    mask = (np.arange(T)[None, :] < np.asarray(lengths)[:, None])[..., None]\n"
+            "    def rev(a):\n        out = a.copy()\n"
+            "        for i, n in enumerate(lengths):\n            {rev}\n        return out\n"
+            "    fwd = rnn_layer(x, W_f, V_f, b_f){fmask}\n"
+            "    bwd = {bwd}{bmask}\n"
+            "    return np.concatenate({cat}, axis=-1)\n")
+_BIRNN07_OK = dict(rev="out[i, :n] = a[i, :n][::-1]", fmask=" * mask", bmask=" * mask",
+                   bwd="rev(rnn_layer(rev(x), W_b, V_b, b_b))", cat="[fwd, bwd]")
+
+_DEEP07 = ("def deep_birnn(x, lengths, layers):\n    h = x\n    outs = []\n"
+           "    for params in {order}:\n        h = birnn_layer({inp}, lengths, *params)\n        outs.append(h)\n"
+           "    return {ret}\n")
+_DEEP07_OK = dict(order="layers", inp="h", ret="h")
+
+_MEAN07 = ("import numpy as np\ndef masked_mean(h, lengths):\n    lengths = np.asarray(lengths)\n"
+           "    mask = (np.arange(h.shape[1])[None, :] < {limit})[..., None]\n"
+           "    return {result}\n")
+_MEAN07_OK = dict(limit="lengths[:, None]", result="(h * mask).sum(axis=1) / lengths[:, None]")
+
+VARIANTS["07_birnn"] = {
+    "birnn_layer": {
+        "backward_not_re_reversed": _BIRNN07.format(**{**_BIRNN07_OK, "bwd": "rnn_layer(rev(x), W_b, V_b, b_b)"}),
+        "reversal_includes_pads": _BIRNN07.format(**{**_BIRNN07_OK, "rev": "out[i] = a[i][::-1]"}),
+        "backward_uses_forward_weights": _BIRNN07.format(**{**_BIRNN07_OK, "bwd": "rev(rnn_layer(rev(x), W_f, V_f, b_f))"}),
+        "backward_reads_left_to_right": _BIRNN07.format(**{**_BIRNN07_OK, "bwd": "rnn_layer(x, W_b, V_b, b_b)"}),
+        "pads_not_zeroed": _BIRNN07.format(**{**_BIRNN07_OK, "fmask": "", "bmask": ""}),
+        "directions_swapped": _BIRNN07.format(**{**_BIRNN07_OK, "cat": "[bwd, fwd]"}),
+    },
+    "deep_birnn": {
+        "every_layer_reads_x": _DEEP07.format(**{**_DEEP07_OK, "inp": "x"}),
+        "returns_the_first_layer": _DEEP07.format(**{**_DEEP07_OK, "ret": "outs[0]"}),
+        "layers_in_reverse_order": _DEEP07.format(**{**_DEEP07_OK, "order": "layers[::-1]"}),
+    },
+    "masked_mean": {
+        "pads_counted_in_the_mean": _MEAN07.format(**{**_MEAN07_OK, "result": "h.mean(axis=1)"}),
+        "divides_by_T": _MEAN07.format(**{**_MEAN07_OK, "result": "(h * mask).sum(axis=1) / h.shape[1]"}),
+        "one_word_short": _MEAN07.format(**{**_MEAN07_OK, "limit": "lengths[:, None] - 1",
+                                            "result": "(h * mask).sum(axis=1) / np.maximum(lengths[:, None] - 1, 1)"}),
+        "max_not_mean": _MEAN07.format(**{**_MEAN07_OK, "result": "np.where(mask, h, -np.inf).max(axis=1)"}),
+    },
+}

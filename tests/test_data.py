@@ -15,6 +15,11 @@ SOURCES = {  # from ../shared/data/SOURCES.md
     "analogies": "8c29b3332afc46f3fb8be04cb5297bf96f39aa7131272dff57869b4485b22a36",
     "wordsim353": "f92a022fc2537793a15bc3a8c162ebcd74990e033a228bb6388cb71e4c0b1e1d",
     "simlex999": "d5e0501971478a511430ee880bd0121e94ac701ba86d90544d83e6d2ba3db05d",
+    "ud-ewt-dev": "531a54ff90d6ab12201c5a50c3e78e6ddac4de69abc4bce5d275d3cd29efe2b6",
+    "ud-ewt-test": "e266e515a0a7547657ed3d90d9ba46487d6bd251f27ad4269d4e8a427c8555cd",
+    "sst2-train": "e981ceb4fe6c9acd1c79851d0d091b9e78103f1f2a399ca83dda27915d41c56c",
+    "sst2-dev": "84207e6be5873fb18db798cc6faec86871f5a426554650ff64a1c34e87665f6f",
+    "sst2-test": "fcd46f967b7b8efd8b5398481dadf873886298d092195167af907fd532e81e1c",
 }
 
 

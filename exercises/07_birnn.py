@@ -1,0 +1,145 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-widgets
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# This exercise notebook is generated from solutions/07_birnn.py by `course-grade generate`: do not edit.
+
+# %% [markdown]
+# # 07 · Exercises: bidirectional and deep RNNs, with padding
+#
+# The lecture's bidirectional RNN, one layer, with the vanilla cell (batch-first row vectors):
+#
+# $$\overrightarrow{h}_t = \tanh(\overrightarrow{W} x_t + \overrightarrow{V}\, \overrightarrow{h}_{t-1} + \overrightarrow{b}), \qquad
+# \overleftarrow{h}_t = \tanh(\overleftarrow{W} x_t + \overleftarrow{V}\, \overleftarrow{h}_{t+1} + \overleftarrow{b}), \qquad
+# \text{output}_t = [\overrightarrow{h}_t ; \overleftarrow{h}_t]$$
+#
+# A batch holds sentences of different lengths padded at the end: `x` is `(B, T, D)` and `lengths`
+# `(B,)` says how many positions of each row are real words. A padded batch must give every sentence
+# exactly what it gets alone, and 0 at the pads (what `pad_packed_sequence` gives).
+#
+# | symbol | shape |
+# |---|---|
+# | `x` | `(B, T, D)` |
+# | `lengths` | `(B,)` integers in 1..T |
+# | $\overrightarrow{W}$, $\overleftarrow{W}$ (`W_f`, `W_b`) | `(H, D)` |
+# | $\overrightarrow{V}$, $\overleftarrow{V}$ (`V_f`, `V_b`) | `(H, H)` |
+# | $\overrightarrow{b}$, $\overleftarrow{b}$ (`b_f`, `b_b`) | `(H,)` |
+# | output | `(B, T, 2H)` |
+
+# %%
+try:  # a kernel without the course (e.g. a fresh hosted runtime) gets the install command
+    import course_lib  # noqa: F401
+except ModuleNotFoundError:
+    raise ModuleNotFoundError("course_lib is not installed. From the course's folder run: python -m pip install -r "
+                              "requirements.txt (in a notebook cell: %pip install -r requirements.txt), then restart "
+                              "the kernel. README: 'Run on a hosted notebook service'.") from None
+
+import numpy as np
+
+from course_lib.grading import check, needs_exercise
+
+
+def rnn_layer(x, W, V, b):
+    """The vanilla RNN of notebook 03, left to right from h_0 = 0: x (B, T, D) -> states (B, T, H).
+    (Given: use it for both directions.)"""
+    h = np.zeros((x.shape[0], V.shape[0]))
+    states = []
+    for t in range(x.shape[1]):
+        h = np.tanh(x[:, t] @ W.T + h @ V.T + b)
+        states.append(h)
+    return np.stack(states, axis=1)
+
+
+# %% [markdown]
+# ## Exercise 1: `birnn_layer`: a bidirectional layer from two cells, with padding
+#
+# Reverse, run, re-reverse, concatenate:
+#
+# 1. forward: `rnn_layer` on `x` as it is. The pads come after the words, so the states at the words
+#    are right already; set the states at the pads to 0.
+# 2. backward: reverse **each sentence's words** (the first `lengths[b]` positions of row `b`; the pads
+#    stay at the end), run `rnn_layer` with the backward weights, reverse the result back the same way,
+#    and set the pads to 0.
+# 3. concatenate the two along the last axis: forward first.
+
+# %%
+def birnn_layer(x, lengths, W_f, V_f, b_f, W_b, V_b, b_b):
+    """x (B, T, D), lengths (B,) -> (B, T, 2H): [h→_t ; h←_t] at the words, 0 at the pads."""
+    # YOUR CODE HERE
+    raise NotImplementedError('reversing only the words: for row b, positions 0..n-1 read from n-1..0 (n = lengths[b]); apply the same reversal to the backward outputs to put h←_t back at t')
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check("birnn_layer")
+
+# %% [markdown]
+# ## Exercise 2: `deep_birnn`: stacking layers
+#
+# A deep RNN: layer $i$'s states are layer $i+1$'s inputs. `layers` is a list of parameter tuples
+# `(W_f, V_f, b_f, W_b, V_b, b_b)`, the first with `W` of shape `(H, D)`, the others `(H, 2H)`
+# (they read the `(B, T, 2H)` states below). Return the top layer's states `(B, T, 2H)`.
+# Use your `birnn_layer`.
+
+# %%
+def deep_birnn(x, lengths, layers):
+    """x (B, T, D), lengths (B,), layers: list of (W_f, V_f, b_f, W_b, V_b, b_b) -> top states (B, T, 2H)."""
+    # YOUR CODE HERE
+    raise NotImplementedError('one variable carries "the input of the next layer": it starts as x and becomes each layer\'s output')
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check("deep_birnn")
+
+# %% [markdown]
+# ## Exercise 3: `masked_mean`: the mean-pooling sentence encoder
+#
+# For many-to-one tasks (sentiment) the sentence becomes one vector: here the mean of the states over
+# its **real** words, $\frac{1}{n}\sum_{t=1}^{n} h_t$. The pads must count neither in the sum nor in $n$.
+
+# %%
+def masked_mean(h, lengths):
+    """h (B, T, C), lengths (B,) -> (B, C): the mean of h[b, :lengths[b]] for every b."""
+    # YOUR CODE HERE
+    raise NotImplementedError('a (B, T, 1) mask of the real positions (compare positions 0..T-1 with each length); the pads must stay out of both the sum and the count')
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check("masked_mean")
+
+# %% [markdown]
+# ## Try it: padding must change nothing
+#
+# The same three sentences, padded to 5 and to 9 positions, through a 2-layer bidirectional stack and
+# the mean: the encodings are equal. Change the pad value, or break your `birnn_layer` on purpose
+# (reverse the whole row, pads included) and re-run.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+with needs_exercise("deep_birnn and masked_mean"):
+    r = np.random.default_rng(0)
+    D, H = 3, 4
+    layers = [tuple(r.normal(size=s) * 0.5 for s in ((H, D), (H, H), (H,), (H, D), (H, H), (H,)))]
+    layers.append(tuple(r.normal(size=s) * 0.5 for s in ((H, 2 * H), (H, H), (H,), (H, 2 * H), (H, H), (H,))))
+    words = [r.normal(size=(n, D)) for n in (5, 2, 4)]
+    lengths = np.array([len(w) for w in words])
+    for T, pad in ((5, 0.0), (9, 9.0)):
+        x = np.full((3, T, D), pad)
+        for i, w in enumerate(words):
+            x[i, :len(w)] = w
+        enc = masked_mean(deep_birnn(x, lengths, layers), lengths)
+        print(f"T = {T}, pads = {pad}: first features of each sentence's encoding",
+              [round(float(v), 4) for v in enc[:, 0]])
