@@ -163,7 +163,7 @@ def heldout_bleu(model, corpus: ParallelCorpus, heldout, beam_size: int = 1, alp
 
 CHECKPOINT = "assets/eng_fra_seq2seq.pt"
 ENG_FRA_MODEL = dict(embed_dim=64, hidden_size=192, num_layers=1, cell="gru")
-ENG_FRA_TRAINING = dict(steps=3000, batch_size=64, lr=3e-3, clip=1.0, seed=0)
+ENG_FRA_TRAINING = dict(steps=1500, batch_size=64, lr=3e-3, clip=1.0, seed=0)
 
 
 def train_eng_fra(out: str = CHECKPOINT, steps: int | None = None, log_every: int = 500) -> dict:
@@ -217,5 +217,5 @@ if __name__ == "__main__":
     import sys
 
     if sys.argv[1:2] != ["train-eng-fra"]:
-        sys.exit("usage: python -m course_lib.parallel train-eng-fra [steps]")
-    train_eng_fra(steps=int(sys.argv[2]) if len(sys.argv) > 2 else None)
+        sys.exit("usage: python -m course_lib.parallel train-eng-fra [output file]")
+    train_eng_fra(sys.argv[2] if len(sys.argv) > 2 else CHECKPOINT)
