@@ -32,16 +32,12 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from .lstm_gru import GRUScratch, LSTMScratch
+from .text import length_mask  # (B, T) bool, True at real tokens: used here and re-exported for the notebook
 
 PAD_ID = 0
 
 
 # ----------------------------------------------------------------------------- masks and the masked loss
-
-def length_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
-    """(B, T) bool: True at the real positions t < lengths[b], False at the pads."""
-    return torch.arange(T, device=lengths.device)[None, :] < lengths[:, None]
-
 
 def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mean of −log P(target) over the positions where ``mask`` is True.

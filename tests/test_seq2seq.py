@@ -233,3 +233,16 @@ def test_eng_fra_split_is_fixed_and_disjoint():
     assert all(len(refs) >= 1 for _, refs in held) and any(len(refs) > 1 for _, refs in held)
     assert parallel.tokenize("Je n'ai pas d'argent, c'est à moi.") == \
         ["je", "n'ai", "pas", "d'argent", ",", "c'est", "à", "moi", "."]
+
+
+def test_shipped_checkpoint_matches_the_data_pipeline():
+    """assets/eng_fra_seq2seq.pt was trained on exactly the vocabularies parallel.eng_fra() builds."""
+    try:
+        train, held = parallel.eng_fra()
+    except Exception as exc:
+        pytest.skip(f"eng-fra not available: {exc}")
+    model, info = parallel.load_eng_fra()
+    assert info["src_itos"] == train.src_vocab.itos and info["tgt_itos"] == train.tgt_vocab.itos
+    assert info["training"] == parallel.ENG_FRA_TRAINING
+    out = parallel.translate_sentences(model, train, [parallel.tokenize("i am very tired .")])
+    assert out == [["je", "suis", "très", "fatigué", "."]]
