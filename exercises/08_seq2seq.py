@@ -92,7 +92,7 @@ check("greedy_decode")
 def beam_step(scores, log_probs, beam_size):
     """scores (K,), log_probs (K, V) -> (new_scores, parents, tokens), each (beam_size,), best first."""
     # YOUR CODE HERE
-    raise NotImplementedError('rank the K·V candidates together (flatten them), so one prefix may get several children and another none; a flat index i is prefix i // V, token i % V')
+    raise NotImplementedError("rank all K·V candidates together (one flat list), so one prefix may get several children and another none; a candidate's position in the flat list tells both its prefix and its token (think of V as the row length)")
 
 
 # %%
