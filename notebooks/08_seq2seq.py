@@ -30,6 +30,8 @@
 #
 # $$\text{Loss} = -\sum_j \log P(y_j \mid y_1, \dots, y_{j-1}, h),$$
 #
+# (We write $s_j$ for the decoder's states to keep them apart from the encoder's $h_i$, and c for
+# the vector the lecture calls H and conditions on as h.) The loss is taken
 # over the real target words only: batches are padded, and **masking** keeps the pads out of the
 # error (the lecture's "填充 (padding) 和掩码 (masking)"). The cells are notebook 06's GRU (`nn.GRU`,
 # proven equal to the course's `GRUScratch`; `impl="scratch"` uses the course's cells themselves).
