@@ -42,6 +42,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .lstm_gru import GRUCellScratch, LSTMCellScratch
 from .rnn import RNNCellScratch
+from .text import length_mask  # (B, T) bool, True at the real positions
 
 CELLS = ("rnn", "lstm", "gru")
 POOLINGS = ("last", "mean", "max")
@@ -59,12 +60,6 @@ def _lengths(lengths, B: int, T: int, device) -> torch.Tensor:
     if B and (int(lengths.min()) < 1 or int(lengths.max()) > T):
         raise ValueError(f"every length must be in 1..T = 1..{T}, got min {int(lengths.min())} max {int(lengths.max())}")
     return lengths
-
-
-def length_mask(lengths, T: int) -> torch.Tensor:
-    """(B, T) bool: True at the real positions t < length, False at the pads."""
-    lengths = torch.as_tensor(lengths)
-    return torch.arange(T, device=lengths.device)[None, :] < lengths[:, None]
 
 
 def reverse_padded(x: torch.Tensor, lengths=None) -> torch.Tensor:
@@ -616,6 +611,7 @@ def train_sst_models(progress: bool = True) -> dict:
         model, hist = train_classifier(train_ex, len(vocab), bidirectional=direction == "bi", pooling=pooling,
                                        steps=cfg["steps"], seed=cfg["seed"], batch_size=cfg["batch_size"],
                                        embed_dim=cfg["embed_dim"], hidden_size=cfg["hidden_size"], lr=cfg["lr"],
+                                       # CPU on purpose: the shipped checkpoint is reproduced bit for bit
                                        dropout=cfg["dropout"], device="cpu", progress=progress)
         out[f"{direction}-{pooling}"] = (model, hist)
     return out

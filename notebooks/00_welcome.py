@@ -45,7 +45,7 @@
 # | 05 | [gradient clipping, identity initialisation](05_clipping.ipynb) | [exercises](../exercises/05_clipping.ipynb) | the cliff, IRNN, the adding problem |
 # | 06 | [LSTM and GRU](06_lstm_gru.ipynb) | [exercises](../exercises/06_lstm_gru.ipynb) | gates i, f, o and c̃; reset r and update z |
 # | 07 | [bidirectional and deep RNNs](07_birnn.ipynb) | [exercises](../exercises/07_birnn.ipynb) | POS tagging, sentiment, the LM leak |
-# | 08 | seq2seq (coming) | | encoder-decoder, beam search, BLEU |
+# | 08 | [seq2seq: the encoder-decoder](08_seq2seq.ipynb) | [exercises](../exercises/08_seq2seq.ipynb) | masking, teacher forcing, beam search, BLEU |
 # | 09 | attention (coming) | | additive, scaled dot-product, multi-head |
 # | 10 | positional encoding (coming) | | self-attention without recurrence |
 #
