@@ -62,10 +62,15 @@ def scratch_vs_torch() -> list[dict]:
 
 def char_lm() -> list[dict]:
     out = run("bench_rnn.py", "1", "--lm-only", timeout=1200)
-    got = {int(s): float(v) for s, v in re.findall(r"^\s*(\d+) s: \d+ steps, held-out loss ([\d.]+)", out, re.M)}
-    return [row(f"char-LM (RNN, h 256) held-out nats/char after {s} s", f"{got[s]:.3f}",
-                "<= 1.55 at 120 s (nn.GRU anchor 1.578)" if s == 120 else "-", got[s] <= 1.55 if s == 120 else None)
-            for s in sorted(got)]
+    got = {(who, int(s)): (float(v), int(n), ms) for who, s, n, v, ms in re.findall(
+        r"^(course|baseline)\b.*?(\d+) s: (\d+) steps, held-out loss ([\d.]+) nats/char \((\d+) ms/step\)", out, re.M)}
+    rows = []
+    for s in sorted({s for _, s in got}):
+        (c, cn, cms), (b, bn, bms) = got["course", s], got["baseline", s]
+        rows.append(row(f"char-LM nats/char after {s} s: course RNNLM+train vs plain nn.GRU", f"{c:.3f} vs {b:.3f}",
+                        "course <= 1.55 at 120 s" if s == 120 else "-", c <= 1.55 if s == 120 else None,
+                        f"steps {cn} vs {bn}; {cms} vs {bms} ms/step"))
+    return rows
 
 
 def word2vec() -> list[dict]:
