@@ -99,7 +99,7 @@ def _build_cell(s: FlowSettings, rng, dtype=torch.float64):
     # the course's own cells (course_lib.lstm_gru, proven equal to nn.LSTM / nn.GRU); the GRU in nn.GRU's convention
     from .lstm_gru import GRUCellScratch, LSTMCellScratch
     cell = LSTMCellScratch(H, H) if s.cell == "lstm" else GRUCellScratch(H, H, reset_after=True)
-    cell = cell.to(dtype)
+    cell = cell.to(dtype).requires_grad_(False)   # only ∂L/∂h_t is wanted, not the weights' gradients
     gates = 4 if s.cell == "lstm" else 3
     with torch.no_grad():          # every gate's recurrent block gets the chosen spectral radius and init
         cell.W_hh.copy_(torch.tensor(np.concatenate([recurrent_matrix(H, s.rho, s.init, rng) for _ in range(gates)])))
@@ -130,20 +130,25 @@ def measure(settings: FlowSettings | None = None, dtype: torch.dtype = torch.flo
     h0 = torch.zeros(1, H, dtype=dtype, requires_grad=True)             # a leaf, so every h_t is in the graph
     state = (h0, torch.zeros(1, H, dtype=dtype)) if s.cell == "lstm" else h0
     hs = []
+
+    def clip(g):                   # the gradient flowing back through h_t, scaled down to norm <= s.clip
+        return g * torch.clamp(s.clip / (g.norm() + 1e-30), max=1.0)
     with torch.enable_grad():
         states = []
         for t in range(s.T):
             states.append(state)
             state = step(xp[t:t + 1], state)
             h = read_h(state)
-            h.retain_grad()
             if s.clip is not None:
-                h.register_hook(lambda g, c=s.clip: g * torch.clamp(c / (g.norm() + 1e-30), max=1.0))
+                h.register_hook(clip)
             hs.append(h)
         v = torch.tensor(np.random.default_rng(s.seed + 1).normal(size=H), dtype=dtype)
         v = v / v.norm()
-        (hs[-1][0] @ v).backward()
-    norms = np.array([float(hs[s.T - 1 - k].grad.norm()) for k in range(s.T)])      # by distance k
+        # one backward pass that returns ∂L_T/∂h_t for every t (cheaper than retain_grad on each h_t)
+        grads = torch.autograd.grad(hs[-1][0] @ v, hs)
+        if s.clip is not None:     # autograd.grad returns what reached h_t, before h_t's own clipping hook
+            grads = [clip(g) for g in grads]
+    norms = torch.cat(grads).norm(dim=1).flip(0).numpy().astype(float)               # by distance k = T - 1 - t
     jac_sv, bound = _jacobian_spectra(s, hs, W, step, read_h, xp, states)
     below = np.nonzero(norms < 1e-3 * norms[0])[0]
     return FlowResult(s, np.arange(s.T), norms, bound, jac_sv, int(below[0]) if below.size else None)
@@ -172,16 +177,18 @@ def _jacobian_spectra(s, hs, W, step, read_h, xp, states):
         gamma = fprime.max(dim=1).values.numpy()                          # γ_t = max_j f'(z_t)_j
         bound = np.concatenate([[1.0], np.cumprod(gamma[::-1][: s.T - 1] * w_norm)])
         return out, bound
-    Js = []
-    for t in steps:
-        prev = states[t]
+    # all sampled steps as one batch (row b = step steps[b]; rows do not interact), so one Jacobian call:
+    # d(Σ_b h_t[b])/d h_{t-1} has shape (H, n, H) and its block [:, b, :] is J at step steps[b]
+    x_b = xp[steps]                                                        # (n, H)
+    h_prev = torch.cat([read_h(states[t]).detach() for t in steps])        # (n, H)
+    c_prev = torch.cat([states[t][1].detach() for t in steps]) if s.cell == "lstm" else None
 
-        def f(hp, t=t, prev=prev):
-            if s.cell == "lstm":   # the h_{t-1} -> h_t path, with c_{t-1} held at its value
-                return read_h(step(xp[t:t + 1], (hp[None], prev[1].detach())))[0]
-            return step(xp[t:t + 1], hp[None])[0]
-        Js.append(torch.autograd.functional.jacobian(f, read_h(prev).detach()[0], vectorize=True))
-    out[steps] = _spectrum_rows(torch.stack(Js))
+    def f(hp):
+        if s.cell == "lstm":       # the h_{t-1} -> h_t path, with c_{t-1} held at its value
+            return read_h(step(x_b, (hp, c_prev))).sum(0)
+        return step(x_b, hp).sum(0)
+    J = torch.autograd.functional.jacobian(f, h_prev, vectorize=True)     # (H, n, H)
+    out[steps] = _spectrum_rows(J.permute(1, 0, 2))
     return out, None
 
 
