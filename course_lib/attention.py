@@ -428,7 +428,7 @@ class QueryWidget:
     """Sliders for the query's direction θ and length |q|: watch the weights over 8 fixed keys move.
 
     Turning q moves the weight to the keys it points at; a longer q (like an unscaled dot product in
-    many dimensions) makes the softmax peakier, until one key takes nearly everything.
+    many dimensions) makes the softmax peakier, the best-aligned key taking more and more of the weight.
     ``QueryWidget()``; display it (it is the ``.ui`` VBox).
     """
 
@@ -438,7 +438,7 @@ class QueryWidget:
         style = {"description_width": "110px"}
         self.angle = w.FloatSlider(value=angle_deg, min=-180, max=180, step=5, description="direction θ (°)",
                                    continuous_update=False, style=style)
-        self.length = w.FloatSlider(value=length, min=0.0, max=6.0, step=0.25, description="length |q|",
+        self.length = w.FloatSlider(value=length, min=0.0, max=15.0, step=0.25, description="length |q|",
                                     continuous_update=False, style=style)
         self.image = w.Image(format="png", layout=w.Layout(width="100%", max_width="680px"))
         self.ui = w.VBox([w.HBox([self.angle, self.length]), self.image])
@@ -455,3 +455,24 @@ class QueryWidget:
 
     def _repr_mimebundle_(self, **kwargs):
         return self.ui._repr_mimebundle_(**kwargs)
+
+
+# ----------------------------------------------------------------------------- evaluation by source length
+
+def accuracy_by_source_length(hypotheses, pairs, edges=(12, 19)) -> dict:
+    """Exact-match accuracy of decoded outputs, overall and by source length.
+
+    hypotheses: one token list per pair (e.g. from ``parallel.translate_sentences``); pairs: the
+    (source tokens, target tokens) pairs; edges (a, b) make the buckets "≤ a−1", "a–(b−1)", "≥ b" tokens.
+    -> {bucket name: (accuracy, number of pairs)}, "all" included.
+    """
+    right = [list(h) == list(t) for h, (_, t) in zip(hypotheses, pairs)]
+    lengths = [len(s) for s, _ in pairs]
+    a, b = edges
+    buckets = {f"≤ {a - 1}": lambda n: n < a, f"{a}–{b - 1}": lambda n: a <= n < b, f"≥ {b}": lambda n: n >= b,
+               "all": lambda n: True}
+    out = {}
+    for name, keep in buckets.items():
+        sel = [r for r, n in zip(right, lengths) if keep(n)]
+        out[name] = (sum(sel) / len(sel) if sel else float("nan"), len(sel))
+    return out
