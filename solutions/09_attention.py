@@ -56,8 +56,7 @@ from course_lib.grading import check, needs_exercise
 # %%
 def masked_softmax(scores, mask=None):
     """scores (..., T_q, T_k), mask bool broadcastable to scores (True = may attend) or None -> weights, same shape."""
-    ### HINT: a masked score must count as −∞ BEFORE the softmax (e^−∞ = 0); zeroing weights afterwards leaves rows that no longer sum to 1
-    ### HINT: the normalisation runs over the keys, the last axis; subtract each row's largest allowed score first
+    ### HINT: a masked score must count as −∞ BEFORE the softmax (e^−∞ = 0; zeroing weights afterwards leaves rows that no longer sum to 1); normalise over the keys, the last axis, after subtracting each row's largest allowed score
     ### BEGIN SOLUTION
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
@@ -106,8 +105,7 @@ check("scaled_dot_product_attention")
 # %%
 def additive_scores(Q, K, W_q, W_k, w_v):
     """Q (B, T_q, d_q), K (B, T_k, d_k), W_q (h, d_q), W_k (h, d_k), w_v (h,) -> scores (B, T_q, T_k)."""
-    ### HINT: project first (B, T_q, h) and (B, T_k, h), then add them for every (query, key) pair by broadcasting over a new axis each: (B, T_q, 1, h) + (B, 1, T_k, h)
-    ### HINT: tanh acts on the sum, inside; w_v then turns each h-vector into one number
+    ### HINT: project first, (B, T_q, h) and (B, T_k, h), then add them for every (query, key) pair by broadcasting over a new axis each, (B, T_q, 1, h) + (B, 1, T_k, h); tanh acts on that sum, and w_v turns each h-vector into one number
     ### BEGIN SOLUTION
     features = np.tanh((Q @ W_q.T)[:, :, None, :] + (K @ W_k.T)[:, None, :, :])   # (B, T_q, T_k, h)
     return features @ w_v
@@ -157,8 +155,7 @@ check("split_heads")
 def multi_head_attention(query, key, value, W_in, b_in, W_out, b_out, num_heads, valid=None):
     """query (B, T_q, C), key and value (B, T_k, C), W_in (3C, C), b_in (3C,), W_out (C, C), b_out (C,),
     valid (B, T_k) bool or None -> (B, T_q, C)."""
-    ### HINT: project, then split each of Q, K, V into heads: every head is a scaled dot-product attention with d = C / num_heads
-    ### HINT: the padding mask must broadcast over heads and queries: (B, 1, 1, T_k); merging is split_heads undone (move the heads' axis back next to the features, then reshape)
+    ### HINT: project, then split each of Q, K, V into heads: every head is a scaled dot-product attention with d = C / num_heads; the padding mask must broadcast over heads and queries, (B, 1, 1, T_k); merging undoes split_heads (heads' axis back next to the features, then reshape); W_out comes last
     ### BEGIN SOLUTION
     B, T_q, C = query.shape
     W_q, W_k, W_v = np.split(W_in, 3, axis=0)
