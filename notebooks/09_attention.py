@@ -274,11 +274,13 @@ plt.show()
 # so the same greedy and beam search decode it.
 #
 # The task is notebook 08's: human-readable dates ("saturday, march 5, 1987", "05.03.1987") to ISO
-# ("1987-03-05"), at character level. Both models get the same split (6000 training pairs, the same
-# 1000 test pairs), sizes (embeddings 32, GRU 64), seed, optimiser and 200 steps of 64 pairs.
+# ("1987-03-05"), at character level, on notebook 08's split (20 000 training pairs, the same 1000
+# test pairs). Both models get the same sizes, seed, optimiser and 200 steps of 64 pairs. The GRU has
+# 64 units here, half of notebook 08's 128, to fit this notebook's time budget (the attention decoder
+# runs one step at a time in Python); at notebook 08's own setting see the note after the table.
 
 # %%
-train_set, test_set = dates(n_train=6000, n_test=1000, seed=0)
+train_set, test_set = dates(n_train=20000, n_test=1000, seed=0)             # notebook 08's split
 SIZES = dict(embed_dim=32, hidden_size=64)
 results, models = {}, {}
 for name, make in (("notebook 08 (fixed context)", Seq2Seq), ("with attention", AttentionSeq2Seq)):
@@ -314,10 +316,14 @@ for name, (h, out) in results.items():
 # format writes *last* and the ISO date writes *first*, is nearly always right: it is the freshest
 # thing in c = h_n. The **day**, read early and written last, is wrong half the time: it has to
 # survive in the one 64-number vector through the rest of the source and through the decoding of the
-# year and month. The source length matters less than where the information sits (the length
-# buckets are about equal). The attention model does not need to carry anything: when it writes the
-# day it reads the day's characters again. (Trained longer, notebook 08's model also learns this
-# task; attention learns it faster.)
+# year and month. The source length matters less than where the information sits (the longest
+# sources are not the worst). The attention model does not need to carry anything: when it writes the
+# day it reads the day's characters again.
+#
+# At notebook 08's own setting (GRU 128, 250 steps, same split and seeds) the fixed-context model
+# does much better, and attention still closes the gap: `python tests/benchmarks/bench_attention.py dates`
+# measured exact match 0.937 without and 1.000 with attention, on one thread of the course's
+# shared 2-core machine (19 s and 46 s of training).
 #
 # ## What the decoder looks at
 #
