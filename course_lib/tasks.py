@@ -1,4 +1,5 @@
-"""Synthetic tasks that need long memory: the adding problem (Hochreiter & Schmidhuber 1997).
+"""Synthetic tasks: the adding problem (Hochreiter & Schmidhuber 1997), which needs long memory, and
+human-readable dates -> ISO dates (``date_pairs``, notebook 08's seq2seq task).
 
 Each sequence has T steps of two channels: a value drawn uniformly from [0, 1] and a marker
 that is 1 at exactly two steps (one in the first half, one in the second half, as in Le et al.
@@ -117,3 +118,38 @@ def run_adding(model: str, optimizer: str, T: int, steps: int, batch_size: int =
     history = train(net, adding_batches(batch_size, T, seed + 1), steps=steps, optimizer=opt, clip=clip,
                     device=device, progress=False)
     return history, test_mse(net, T, device=device)
+
+
+# ----------------------------------------------------------------------------- dates (notebook 08, seq2seq)
+
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+          "october", "november", "december")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DATE_FORMATS = ("{d} {month} {yyyy}", "{month} {d}, {yyyy}", "{d} {mon} {yyyy}", "{mon} {dd} {yyyy}",
+                "{dd}.{mm}.{yyyy}", "{weekday}, {month} {d}, {yyyy}")
+
+
+def format_date(day, fmt: str) -> str:
+    """A ``datetime.date`` written in one of ``DATE_FORMATS`` (lower case)."""
+    month = MONTHS[day.month - 1]
+    return fmt.format(d=day.day, dd=f"{day.day:02d}", mm=f"{day.month:02d}", yyyy=day.year, month=month,
+                      mon=month[:3], weekday=WEEKDAYS[day.weekday()])
+
+
+def date_pairs(n: int, seed: int = 0) -> list[tuple[str, str]]:
+    """n (human-readable date, ISO date) pairs, e.g. ("march 5, 1987", "1987-03-05").
+
+    Days are uniform over 1950-01-01 .. 2049-12-31 and the format uniform over ``DATE_FORMATS``; the
+    same seed gives the same pairs. The ISO target starts with the year, which every format writes last.
+    """
+    import datetime
+    import random
+
+    rng = random.Random(seed)
+    start = datetime.date(1950, 1, 1).toordinal()
+    span = datetime.date(2049, 12, 31).toordinal() - start + 1
+    out = []
+    for _ in range(n):
+        day = datetime.date.fromordinal(start + rng.randrange(span))
+        out.append((format_date(day, rng.choice(DATE_FORMATS)), day.isoformat()))
+    return out

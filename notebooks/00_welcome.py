@@ -45,7 +45,7 @@
 # | 05 | [gradient clipping, identity initialisation](05_clipping.ipynb) | [exercises](../exercises/05_clipping.ipynb) | the cliff, IRNN, the adding problem |
 # | 06 | [LSTM and GRU](06_lstm_gru.ipynb) | [exercises](../exercises/06_lstm_gru.ipynb) | gates i, f, o and c̃; reset r and update z |
 # | 07 | bidirectional and deep RNNs (coming) | | tagging, sentiment |
-# | 08 | seq2seq (coming) | | encoder-decoder, beam search, BLEU |
+# | 08 | [seq2seq: encoder-decoder](08_seq2seq.ipynb) | [exercises](../exercises/08_seq2seq.ipynb) | encoder-decoder, beam search, BLEU |
 # | 09 | [attention](09_attention.ipynb) | [exercises](../exercises/09_attention.ipynb) | additive, scaled dot-product, multi-head; seq2seq with attention |
 # | 10 | positional encoding (coming) | | self-attention without recurrence |
 #

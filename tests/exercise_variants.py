@@ -14,6 +14,7 @@ DEPENDS = {"01_ngrams": {"make_windows": ["train_window_lm"], "WindowLM": ["trai
            "09_attention": {"masked_softmax": ["scaled_dot_product_attention", "multi_head_attention"],
                             "scaled_dot_product_attention": ["multi_head_attention"],
                             "split_heads": ["multi_head_attention"]}}
+DEPENDS["08_seq2seq"] = {}
 
 VARIANTS = {
     "00_welcome": {
@@ -558,5 +559,69 @@ VARIANTS["09_attention"] = {
         "softmax_over_queries": _MHA09.format(**{**_MHA09_OK, "axis": "-2"}),
         "padding_ignored": _MHA09.format(**{**_MHA09_OK, "use_mask": " and False"}),
         "no_output_projection": _MHA09.format(**{**_MHA09_OK, "out": "merged"}),
+    },
+}
+
+_CE08 = ("import numpy as np\ndef masked_cross_entropy(logits, targets, pad_id):\n"
+         "    z = logits - logits.max(axis=-1, keepdims=True)\n"
+         "    logp = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))\n"
+         "    nll = -np.take_along_axis(logp, targets[..., None], axis=-1)[..., 0]\n"
+         "    mask = targets != pad_id\n    return {ret}\n")
+_GREEDY08 = ("import numpy as np\ndef greedy_decode(params, c, bos_id, eos_id, max_len):\n    p = params\n"
+             "    h, prev, out = {h0}, bos_id, []\n    for _ in range(max_len):\n"
+             "        h = np.tanh(p['W_xh'] @ p['E'][{inp}] + p['W_hh'] @ h + {ctx}p['b_h'])\n"
+             "        prev = int(np.argmax(p['W_hy'] @ h + p['b_y']))\n{stop}")
+_GREEDY08_OK = dict(h0="c", inp="prev", ctx="p['W_hc'] @ c + ",
+                    stop="        if prev == eos_id:\n            break\n        out.append(prev)\n    return out\n")
+_BEAM08 = ("import numpy as np\ndef beam_step(scores, log_probs, beam_size):\n    K, V = log_probs.shape\n"
+           "    cand = ({cand}).ravel()\n    best = np.argsort(-cand, kind='stable')[:beam_size]\n"
+           "    return {ret}\n")
+_BLEU08 = ("import numpy as np\nfrom collections import Counter\ndef sentence_bleu(hypothesis, references, max_n=4):\n"
+           "    log_p = 0.0\n    for n in range(1, max_n + 1):\n"
+           "        hyp = Counter(tuple(hypothesis[i:i + n]) for i in range(len(hypothesis) - n + 1))\n"
+           "        most = Counter()\n        for ref in references:\n"
+           "            most {merge} Counter(tuple(ref[i:i + n]) for i in range(len(ref) - n + 1))\n"
+           "        matched = sum({clip} for g, k in hyp.items())\n        total = sum(hyp.values())\n"
+           "        if matched == 0:\n            return 0.0\n        log_p += {mean}\n"
+           "    c = len(hypothesis)\n    r = {r}\n    bp = {bp}\n    return float(100 * bp * {geo})\n")
+_BLEU08_OK = dict(merge="|=", clip="min(k, most[g])", mean="np.log(matched / total) / max_n",
+                  r="min((len(ref) for ref in references), key=lambda L: (abs(L - c), L))",
+                  bp="1.0 if c >= r else np.exp(1 - r / c)", geo="np.exp(log_p)")
+
+VARIANTS["08_seq2seq"] = {
+    "masked_cross_entropy": {
+        "pads_counted": _CE08.format(ret="float(nll.mean())"),
+        "divided_by_all_positions": _CE08.format(ret="float((nll * mask).sum() / targets.size)"),
+        "mean_of_sentence_means": _CE08.format(ret="float(np.mean((nll * mask).sum(1) / mask.sum(1)))"),
+        "sum_not_mean": _CE08.format(ret="float((nll * mask).sum())"),
+    },
+    "greedy_decode": {
+        "stops_too_late": _GREEDY08.format(**{**_GREEDY08_OK, "stop": "        out.append(prev)\n"
+                                              "        if prev == eos_id:\n            break\n    return out\n"}),
+        "never_stops": _GREEDY08.format(**{**_GREEDY08_OK, "stop": "        if prev != eos_id:\n"
+                                           "            out.append(prev)\n    return out\n"}),
+        "prediction_not_fed_back": _GREEDY08.format(**{**_GREEDY08_OK, "inp": "bos_id"}),
+        "context_only_at_the_start": _GREEDY08.format(**{**_GREEDY08_OK, "ctx": ""}),
+        "starts_from_zeros": _GREEDY08.format(**{**_GREEDY08_OK, "h0": "np.zeros_like(c)"}),
+    },
+    "beam_step": {
+        "beams_not_reranked": ("import numpy as np\ndef beam_step(scores, log_probs, beam_size):\n"
+                               "    tok = log_probs.argmax(axis=1)\n    s = scores + log_probs[np.arange(len(scores)), tok]\n"
+                               "    order = np.argsort(-s, kind='stable')[:beam_size]\n"
+                               "    return s[order], order, tok[order]\n"),
+        "prefix_scores_ignored": _BEAM08.format(cand="log_probs + 0 * scores[:, None]",
+                                                ret="(scores[:, None] + log_probs).ravel()[best], best // V, best % V"),
+        "parent_index_modulo": _BEAM08.format(cand="scores[:, None] + log_probs", ret="cand[best], best % K, best % V"),
+        "worst_first": ("import numpy as np\ndef beam_step(scores, log_probs, beam_size):\n    K, V = log_probs.shape\n"
+                        "    cand = (scores[:, None] + log_probs).ravel()\n"
+                        "    best = np.argsort(cand, kind='stable')[-beam_size:]\n"
+                        "    return cand[best], best // V, best % V\n"),
+    },
+    "sentence_bleu": {
+        "no_brevity_penalty": _BLEU08.format(**{**_BLEU08_OK, "bp": "1.0"}),
+        "unclipped_counts": _BLEU08.format(**{**_BLEU08_OK, "clip": "k if most[g] else 0"}),
+        "clip_by_sum_over_references": _BLEU08.format(**{**_BLEU08_OK, "merge": "+="}),
+        "longest_reference": _BLEU08.format(**{**_BLEU08_OK, "r": "max(len(ref) for ref in references)"}),
+        "arithmetic_mean": _BLEU08.format(**{**_BLEU08_OK, "mean": "(matched / total) / max_n", "geo": "log_p"}),
     },
 }

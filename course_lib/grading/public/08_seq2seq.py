@@ -1,0 +1,209 @@
+"""Public tests for 08_seq2seq."""
+import numpy as np
+
+from course_lib import bleu
+from course_lib.grading.spec import Fail, as_array, expect, expect_close, test
+
+rng = np.random.default_rng(8)
+
+
+# ----------------------------------------------------------------------------- masked cross-entropy
+
+def _masked_ce(logits, targets, pad_id):
+    z = logits - logits.max(-1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(-1, keepdims=True))
+    nll = -np.take_along_axis(logp, targets[..., None], -1)[..., 0]
+    mask = targets != pad_id
+    return (nll * mask).sum() / mask.sum()
+
+
+def _padded_targets(B, T, V, lengths, pad_id=0):
+    t = rng.integers(1, V, size=(B, T))
+    for b, n in enumerate(lengths):
+        t[b, n:] = pad_id
+    return t
+
+
+def _scalar(out, what):
+    arr = as_array(out, what)
+    if arr.size != 1:
+        raise Fail(f"{what}: return one number (the mean over the real tokens), got shape {arr.shape}")
+    return float(arr.ravel()[0])
+
+
+@test("masked_cross_entropy", points=1)
+def real_tokens_only_every_token_weighs_the_same(student):
+    """sentences of lengths 5, 2 and 4 in a (3, 5) batch: the mean over the 11 real tokens"""
+    logits = rng.normal(size=(3, 5, 6)) * 2
+    targets = _padded_targets(3, 5, 6, [5, 2, 4])
+    got = _scalar(student.call("masked_cross_entropy", logits, targets, 0), "masked_cross_entropy(...)")
+    want = _masked_ce(logits, targets, 0)
+    hint = ""
+    z = logits - logits.max(-1, keepdims=True)
+    nll = -np.take_along_axis(z - np.log(np.exp(z).sum(-1, keepdims=True)), targets[..., None], -1)[..., 0]
+    if np.isclose(got, nll.mean()):
+        hint = ": the pads were counted as targets (mask them out)"
+    elif np.isclose(got, (nll * (targets != 0)).sum() / targets.size):
+        hint = ": divide by the number of real tokens (11), not by B·T (15)"
+    elif np.isclose(got, np.mean([(nll[b] * (targets[b] != 0)).sum() / (targets[b] != 0).sum() for b in range(3)])):
+        hint = ": a mean of sentence means weighs the short sentence's tokens more; average over all real tokens"
+    expect_close(got, want, "the loss should be the mean of −log softmax(logits)[target] over the non-pad positions" + hint)
+
+
+@test("masked_cross_entropy", points=1)
+def adding_pads_changes_nothing(student):
+    """the same batch padded with 3 more columns gives the same loss"""
+    logits = rng.normal(size=(2, 4, 5))
+    targets = _padded_targets(2, 4, 5, [4, 3])
+    a = _scalar(student.call("masked_cross_entropy", logits, targets, 0), "masked_cross_entropy(...)")
+    logits2 = np.concatenate([logits, rng.normal(size=(2, 3, 5)) * 3], axis=1)
+    targets2 = np.concatenate([targets, np.zeros((2, 3), dtype=targets.dtype)], axis=1)
+    b = _scalar(student.call("masked_cross_entropy", logits2, targets2, 0), "masked_cross_entropy(...)")
+    expect_close(a, _masked_ce(logits, targets, 0), "the masked mean over the real tokens")
+    expect_close(b, a, "padding the batch further must not change the loss: pads are not targets")
+
+
+# ----------------------------------------------------------------------------- greedy decoding
+
+def _decoder(V, D, H, seed):
+    r = np.random.default_rng(seed)
+    return {"E": r.normal(size=(V, D)), "W_xh": r.normal(size=(H, D)), "W_hh": r.normal(size=(H, H)) * 0.5,
+            "W_hc": r.normal(size=(H, H)) * 0.5, "b_h": r.normal(size=H) * 0.1,
+            "W_hy": r.normal(size=(V, H)) * 2, "b_y": r.normal(size=V)}, r.normal(size=H)
+
+
+def _greedy(p, c, bos, eos, max_len):
+    h, prev, out = c, bos, []
+    for _ in range(max_len):
+        h = np.tanh(p["W_xh"] @ p["E"][prev] + p["W_hh"] @ h + p["W_hc"] @ c + p["b_h"])
+        prev = int(np.argmax(p["W_hy"] @ h + p["b_y"]))
+        if prev == eos:
+            break
+        out.append(prev)
+    return out
+
+
+def _run_on(p, c, bos, eos, max_len):
+    """What a decoder that does not stop at <eos> would predict: max_len ids, <eos> included."""
+    h, prev, out = c, bos, []
+    for _ in range(max_len):
+        h = np.tanh(p["W_xh"] @ p["E"][prev] + p["W_hh"] @ h + p["W_hc"] @ c + p["b_h"])
+        prev = int(np.argmax(p["W_hy"] @ h + p["b_y"]))
+        out.append(prev)
+    return out
+
+
+def _find_case(V, D, H, want_eos, max_len=8, start=0):
+    """The first seed whose greedy output ends with <eos> (or never does) within max_len, length ≥ 2;
+    with <eos>, a decoder that went on would have said other words after it (so stopping late shows)."""
+    for seed in range(start, start + 500):
+        p, c = _decoder(V, D, H, seed)
+        out = _greedy(p, c, 0, 1, max_len)
+        if want_eos and 2 <= len(out) < max_len and len(set(out)) > 1 \
+                and any(w != 1 for w in _run_on(p, c, 0, 1, max_len)[len(out) + 1:]):
+            return p, c
+        if not want_eos and len(out) == max_len and len(set(out)) > 1:
+            return p, c
+    raise RuntimeError("no case found")
+
+
+def _as_ids(out, what):
+    if out is None:
+        raise Fail(f"{what}: got None; return the list of predicted ids")
+    try:
+        return [int(x) for x in list(np.asarray(out).ravel())]
+    except (TypeError, ValueError):
+        raise Fail(f"{what}: return a list of token ids (ints)") from None
+
+
+@test("greedy_decode", points=1)
+def stops_at_eos(student):
+    """a decoder that says <eos> (id 1) after a few tokens: the tokens before it, <eos> excluded"""
+    p, c = _find_case(7, 4, 5, want_eos=True)
+    want = _greedy(p, c, 0, 1, 8)
+    got = _as_ids(student.call("greedy_decode", p, c, 0, 1, 8), "greedy_decode(...)")
+    if got[:len(want)] == want and len(got) > len(want):
+        raise Fail(f"stop at the first <eos>: expected {want}, got {got} (do not include <eos>, do not go on after it)")
+    expect(got == want, f"greedy_decode: expected {want}, got {got}. Feed back each argmax as the next input, "
+                        "start from h_0 = c with y_0 = <bos>, and add W_hc c at every step")
+
+
+@test("greedy_decode", points=1)
+def stops_at_max_len(student):
+    """a decoder that never says <eos>: exactly max_len tokens, each fed back"""
+    p, c = _find_case(6, 3, 4, want_eos=False, max_len=6, start=100)
+    want = _greedy(p, c, 0, 1, 6)
+    got = _as_ids(student.call("greedy_decode", p, c, 0, 1, 6), "greedy_decode(...)")
+    expect(len(got) == 6, f"with no <eos> the output has max_len = 6 tokens, got {len(got)}")
+    expect(got == want, f"greedy_decode: expected {want}, got {got}. The input at step j is the prediction of "
+                        "step j-1, and every step reads c through W_hc")
+
+
+# ----------------------------------------------------------------------------- one beam step
+
+def _beam_step(scores, log_probs, k):
+    K, V = log_probs.shape
+    cand = (scores[:, None] + log_probs).ravel()
+    best = np.argsort(-cand, kind="stable")[:k]
+    return cand[best], best // V, best % V
+
+
+def _check_beam(student, scores, log_probs, k, note=""):
+    out = student.call("beam_step", scores, log_probs, k)
+    expect(isinstance(out, (tuple, list)) and len(out) == 3, "return a tuple (new_scores, parents, tokens)")
+    want = _beam_step(scores, log_probs, k)
+    got_p = as_array(out[1], "parents", shape=(k,))
+    got_t = as_array(out[2], "tokens", shape=(k,))
+    expect_close(out[0], want[0], "new_scores: the beam_size best of all K·V sums s_k + log P(w | prefix_k), "
+                 "best first" + note)
+    expect_close(got_p, want[1], "parents: the prefix each kept candidate extends (flat index // V)")
+    expect_close(got_t, want[2], "tokens: the token each kept candidate adds (flat index % V)")
+
+
+@test("beam_step", points=1)
+def candidates_are_ranked_across_beams(student):
+    """K = 3, V = 6: the best prefix gets two children, the worst none"""
+    scores = np.array([-0.5, -1.0, -4.0])
+    log_probs = np.log(rng.dirichlet(np.ones(6) * 0.5, size=3))
+    log_probs[0, 2], log_probs[0, 4] = np.log(0.45), np.log(0.4)
+    _check_beam(student, scores, log_probs, 3, " (rank all candidates together: one prefix may get several children)")
+
+
+@test("beam_step", points=1)
+def the_past_counts(student):
+    """the prefix scores are added: a likely next word after an unlikely prefix loses"""
+    scores = np.array([-0.2, -3.0, -1.1, -2.2])
+    log_probs = np.log(rng.dirichlet(np.ones(7), size=4))
+    log_probs[1, 5] = np.log(0.97)
+    _check_beam(student, scores, log_probs, 4, " (the score of a candidate includes its prefix's score s_k)")
+
+
+# ----------------------------------------------------------------------------- sentence BLEU
+
+def _bleu(h, refs):
+    return bleu.sentence_bleu(h, refs, smooth="none", effective_order=False)
+
+
+def _check_bleu(student, h, refs, message):
+    got = _scalar(student.call("sentence_bleu", h, refs), "sentence_bleu(...)")
+    expect_close(got, _bleu(h, refs), message, atol=1e-6)
+
+
+@test("sentence_bleu", points=1)
+def matches_and_clipping(student):
+    """two references; a repeated n-gram counts at most as often as in the best reference"""
+    refs = ["the cat is on the mat .".split(), "there is a cat on the mat .".split()]
+    h = "the cat the cat is on the mat .".split()
+    _check_bleu(student, h, refs, "BLEU of a hypothesis longer than its references (BP = 1): clip each n-gram's "
+                "count by its largest count in ONE reference, then the geometric mean of p_1..p_4, times 100")
+
+
+@test("sentence_bleu", points=1)
+def short_hypotheses_pay_the_brevity_penalty(student):
+    """a hypothesis shorter than every reference: BP = exp(1 − r/c) with r the closest reference length"""
+    refs = ["je suis très fatigué ce soir .".split(), "je suis vraiment très fatigué ce soir , vraiment .".split()]
+    h = "je suis très fatigué .".split()
+    _check_bleu(student, h, refs, "a 5-token hypothesis against references of 7 and 11 tokens: multiply by "
+                "BP = exp(1 − 7/5) (the closest reference, 7)")
+    h2 = "je suis très fatigué ce soir".split()
+    _check_bleu(student, h2, refs, "6 tokens against 7 and 11: BP = exp(1 − 7/6)")
