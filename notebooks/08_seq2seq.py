@@ -41,6 +41,13 @@
 # search and scores both with BLEU.
 
 # %%
+try:  # a kernel without the course (e.g. a fresh hosted runtime) gets the install command
+    import course_lib  # noqa: F401
+except ModuleNotFoundError:
+    raise ModuleNotFoundError("course_lib is not installed. From the course's folder run: python -m pip install -r "
+                              "requirements.txt (in a notebook cell: %pip install -r requirements.txt), then restart "
+                              "the kernel. README: 'Run on a hosted notebook service'.") from None
+
 import time
 
 import matplotlib.pyplot as plt
