@@ -10,7 +10,10 @@ unscaled, unmasked, log-base mix-ups...), so the tests are shown to catch them.
 DEPENDS = {"01_ngrams": {"make_windows": ["train_window_lm"], "WindowLM": ["train_window_lm"]},
            "03_rnn": {"rnn_step": ["rnn_forward"], "lm_batch": ["train_lm"], "RNNLanguageModel": ["train_lm"]},
            "04_bptt": {"delta_h_step": ["bptt"]},
-           "05_clipping": {"clip_grad_norm": ["clipped_descent"]}}
+           "05_clipping": {"clip_grad_norm": ["clipped_descent"]},
+           "09_attention": {"masked_softmax": ["scaled_dot_product_attention", "multi_head_attention"],
+                            "scaled_dot_product_attention": ["multi_head_attention"],
+                            "split_heads": ["multi_head_attention"]}}
 DEPENDS["08_seq2seq"] = {}
 
 VARIANTS = {
@@ -525,6 +528,85 @@ VARIANTS["07_birnn"] = {
         "one_word_short": _MEAN07.format(**{**_MEAN07_OK, "limit": "lengths[:, None] - 1",
                                             "result": "(h * mask).sum(axis=1) / np.maximum(lengths[:, None] - 1, 1)"}),
         "max_not_mean": _MEAN07.format(**{**_MEAN07_OK, "result": "np.where(mask, h, -np.inf).max(axis=1)"}),
+    },
+}
+
+# ----------------------------------------------------------------------------- 09_attention
+# One correct template per exercise with one term changed (the mistake the name says).
+
+_MSM09 = ("import numpy as np\ndef masked_softmax(scores, mask=None):\n"
+          "    if mask is not None:\n        {fill}\n"
+          "    e = np.exp(scores{shift})\n    w = e / e.sum(axis={axis}, keepdims=True)\n"
+          "    return {ret}\n")
+_MSM09_OK = dict(fill="scores = np.where(mask, scores, -np.inf)", shift=" - scores.max(axis={axis}, keepdims=True)",
+                 axis="-1", ret="w")
+
+
+def _msm09(**changes):
+    v = {**_MSM09_OK, **changes}
+    v["shift"] = v["shift"].format(axis=v["axis"])
+    return _MSM09.format(**v)
+
+
+_SDPA09 = ("import numpy as np\ndef scaled_dot_product_attention(Q, K, V, mask=None):\n"
+           "    d = Q.shape[-1]\n    s = Q @ np.swapaxes(K, -1, -2){scale}\n"
+           "    if mask is not None:\n        {fill}\n"
+           "    e = np.exp(s - s.max(axis={axis}, keepdims=True))\n    w = e / e.sum(axis={axis}, keepdims=True)\n"
+           "    {after}\n    return w @ {values}, w\n")
+_SDPA09_OK = dict(scale=" / np.sqrt(d)", fill="s = np.where(mask, s, -np.inf)", axis="-1", after="pass", values="V")
+
+_ADD09 = ("import numpy as np\ndef additive_scores(Q, K, W_q, W_k, w_v):\n"
+          "    f = (Q @ W_q.T)[:, :, None, :] + (K @ W_k.T)[:, None, :, :]\n    return {ret}\n")
+
+_SPLIT09 = ("import numpy as np\ndef split_heads(X, num_heads):\n    B, T, C = X.shape\n    return {ret}\n")
+
+_MHA09 = ("import numpy as np\n"
+          "def multi_head_attention(query, key, value, W_in, b_in, W_out, b_out, num_heads, valid=None):\n"
+          "    B, T_q, C = query.shape\n    h = num_heads\n"
+          "    W_q, W_k, W_v = np.split(W_in, 3, axis=0)\n    b_q, b_k, b_v = np.split(b_in, 3)\n"
+          "    split = lambda X: {split}\n"
+          "    q, k, v = split(query @ W_q.T + b_q), split(key @ W_k.T + b_k), split(value @ W_v.T + b_v)\n"
+          "    s = q @ np.swapaxes(k, -1, -2) / np.sqrt({d})\n"
+          "    if valid is not None{use_mask}:\n        s = np.where(valid[:, None, None, :], s, -np.inf)\n"
+          "    e = np.exp(s - s.max(axis={axis}, keepdims=True))\n    w = e / e.sum(axis={axis}, keepdims=True)\n"
+          "    heads = w @ v\n    merged = {merge}\n    return {out}\n")
+_MHA09_OK = dict(split="X.reshape(X.shape[0], X.shape[1], h, C // h).transpose(0, 2, 1, 3)", d="C // h",
+                 use_mask="", axis="-1", merge="heads.transpose(0, 2, 1, 3).reshape(B, T_q, C)",
+                 out="merged @ W_out.T + b_out")
+
+VARIANTS["09_attention"] = {
+    "masked_softmax": {
+        "mask_after_the_softmax": _msm09(fill="pass", ret="w * mask"),
+        "mask_inverted": _msm09(fill="scores = np.where(mask, -np.inf, scores)"),
+        "softmax_over_queries": _msm09(axis="-2"),
+        "no_max_shift": _msm09(shift=""),
+    },
+    "scaled_dot_product_attention": {
+        "no_sqrt_d": _SDPA09.format(**{**_SDPA09_OK, "scale": ""}),
+        "divided_by_d": _SDPA09.format(**{**_SDPA09_OK, "scale": " / d"}),
+        "mask_after_the_softmax": _SDPA09.format(**{**_SDPA09_OK, "fill": "pass",
+                                                    "after": "w = w if mask is None else w * mask"}),
+        "softmax_over_queries": _SDPA09.format(**{**_SDPA09_OK, "axis": "-2"}),
+        "weights_times_keys": _SDPA09.format(**{**_SDPA09_OK, "values": "K"}),
+    },
+    "additive_scores": {
+        "no_tanh": _ADD09.format(ret="f @ w_v"),
+        "tanh_after_w_v": _ADD09.format(ret="np.tanh(f @ w_v)"),
+        "w_v_ignored": _ADD09.format(ret="np.tanh(f).sum(-1)"),
+        "queries_and_keys_transposed": _ADD09.format(ret="np.swapaxes(np.tanh(f) @ w_v, 1, 2)"),
+    },
+    "split_heads": {
+        "split_along_time": _SPLIT09.format(ret="X.reshape(B, num_heads, T, C // num_heads)"),
+        "strided_heads": _SPLIT09.format(ret="X.reshape(B, T, C // num_heads, num_heads).transpose(0, 3, 1, 2)"),
+        "heads_axis_not_moved": _SPLIT09.format(ret="X.reshape(B, T, num_heads, C // num_heads)"),
+    },
+    "multi_head_attention": {
+        "sqrt_of_the_full_width": _MHA09.format(**{**_MHA09_OK, "d": "C"}),
+        "heads_split_along_time": _MHA09.format(**{**_MHA09_OK, "split": "X.reshape(X.shape[0], h, X.shape[1], C // h)",
+                                                   "merge": "heads.reshape(B, T_q, C)"}),
+        "softmax_over_queries": _MHA09.format(**{**_MHA09_OK, "axis": "-2"}),
+        "padding_ignored": _MHA09.format(**{**_MHA09_OK, "use_mask": " and False"}),
+        "no_output_projection": _MHA09.format(**{**_MHA09_OK, "out": "merged"}),
     },
 }
 

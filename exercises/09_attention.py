@@ -1,0 +1,165 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version,-widgets
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# This exercise notebook is generated from solutions/09_attention.py by `course-grade generate`: do not edit.
+
+# %% [markdown]
+# # 09 · Exercises: attention by hand
+#
+# Attention pooling: a query q looks at keys k_i and averages their values v_i,
+#
+# $$f(q, (k_1, v_1), \dots, (k_n, v_n)) = \sum_i \alpha(q, k_i)\, v_i, \qquad
+# \alpha(q, k_i) = \mathrm{softmax}_i\big(a(q, k_i)\big),$$
+#
+# a softmax over the **keys**: for every query the weights are ≥ 0 and sum to 1. Everything is
+# batch-first NumPy, in float64:
+#
+# | symbol | shape |
+# |---|---|
+# | queries Q | `(B, T_q, d)` |
+# | keys K | `(B, T_k, d)` |
+# | values V | `(B, T_k, d_v)` |
+# | scores, weights α, mask | `(B, T_q, T_k)` (a mask may be smaller and broadcast) |
+#
+# A **mask** is boolean, `True` where the query may look at the key (the pads of a padded batch,
+# or the future in a decoder, are `False`).
+
+# %%
+try:  # a kernel without the course (e.g. a fresh hosted runtime) gets the install command
+    import course_lib  # noqa: F401
+except ModuleNotFoundError:
+    raise ModuleNotFoundError("course_lib is not installed. From the course's folder run: python -m pip install -r "
+                              "requirements.txt (in a notebook cell: %pip install -r requirements.txt), then restart "
+                              "the kernel. README: 'Run on a hosted notebook service'.") from None
+
+import numpy as np
+
+from course_lib.grading import check, needs_exercise
+
+# %% [markdown]
+# ## Exercise 1: `masked_softmax`
+#
+# Softmax over the last axis (the keys), where a masked key gets weight **exactly 0** and the
+# allowed keys of each query still sum to 1. Every query has at least one allowed key. Keep it
+# stable for large scores (notebook 00's softmax).
+
+# %%
+def masked_softmax(scores, mask=None):
+    """scores (..., T_q, T_k), mask bool broadcastable to scores (True = may attend) or None -> weights, same shape."""
+    # YOUR CODE HERE
+    raise NotImplementedError("a masked score must count as −∞ BEFORE the softmax (e^−∞ = 0; zeroing weights afterwards leaves rows that no longer sum to 1); normalise over the keys, the last axis, after subtracting each row's largest allowed score")
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check("masked_softmax")
+
+# %% [markdown]
+# ## Exercise 2: `scaled_dot_product_attention`
+#
+# $$\mathrm{Attention}(Q, K, V) = \mathrm{softmax}\!\Big(\frac{Q K^\top}{\sqrt d}\Big) V$$
+#
+# with `d` the size of a query (and key) vector. Return `(output (B, T_q, d_v), weights (B, T_q, T_k))`.
+# Use your `masked_softmax`.
+
+# %%
+def scaled_dot_product_attention(Q, K, V, mask=None):
+    """Q (B, T_q, d), K (B, T_k, d), V (B, T_k, d_v), mask bool or None -> (output (B, T_q, d_v), weights (B, T_q, T_k))."""
+    # YOUR CODE HERE
+    raise NotImplementedError("the scores q_i · k_j for every pair are one batched product of Q with K transposed on its LAST two axes; divide by √d (d = the vectors' size, not T)")
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check("scaled_dot_product_attention")
+
+# %% [markdown]
+# ## Exercise 3: `additive_scores`
+#
+# Additive (Bahdanau) attention scores, for queries and keys of different sizes:
+#
+# $$a(q, k) = w_v^\top \tanh(W_q q + W_k k)$$
+#
+# with `W_q (h, d_q)`, `W_k (h, d_k)`, `w_v (h,)`. Return the scores `(B, T_q, T_k)`, every query
+# against every key (the softmax comes after, in `masked_softmax`).
+
+# %%
+def additive_scores(Q, K, W_q, W_k, w_v):
+    """Q (B, T_q, d_q), K (B, T_k, d_k), W_q (h, d_q), W_k (h, d_k), w_v (h,) -> scores (B, T_q, T_k)."""
+    # YOUR CODE HERE
+    raise NotImplementedError('project first, (B, T_q, h) and (B, T_k, h), then add them for every (query, key) pair by broadcasting over a new axis each, (B, T_q, 1, h) + (B, 1, T_k, h); tanh acts on that sum, and w_v turns each h-vector into one number')
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check("additive_scores")
+
+# %% [markdown]
+# ## Exercise 4: `split_heads`
+#
+# Multi-head attention cuts the `C` features of every position into `num_heads` consecutive
+# slices of `C / num_heads`: head 0 gets columns `0 .. C/h − 1`, head 1 the next `C/h`, and so on
+# (as `nn.MultiheadAttention` does). Return `(B, num_heads, T, C / num_heads)`, so that each head is
+# a batch of ordinary attention problems.
+
+# %%
+def split_heads(X, num_heads):
+    """X (B, T, C) -> (B, num_heads, T, C / num_heads), head i = feature columns i·C/h .. (i+1)·C/h − 1."""
+    # YOUR CODE HERE
+    raise NotImplementedError("first cut the LAST axis into (heads, C/h), keeping T where it is; only then move the heads' axis in front of T")
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check("split_heads")
+
+# %% [markdown]
+# ## Exercise 5: `multi_head_attention`, equal to `nn.MultiheadAttention` (end to end)
+#
+# $$\mathrm{MultiHead}(Q, K, V) = [h_1; \dots; h_H] W_{out}^\top + b_{out}, \qquad
+# h_i = \mathrm{Attention}(Q W_i^{q\top}, K W_i^{k\top}, V W_i^{v\top})$$
+#
+# with `nn.MultiheadAttention`'s parameters: `W_in (3C, C)` stacks the projections W_q, W_k, W_v
+# (rows `0:C`, `C:2C`, `2C:3C`), `b_in (3C,)` their biases, `W_out (C, C)`, `b_out (C,)`.
+# `valid` is `None` or `(B, T_k)` bool, True at the real keys (careful: `nn.MultiheadAttention`'s
+# `key_padding_mask` is the opposite, True at the pads). Return the output `(B, T_q, C)`.
+# The tests compare it with `nn.MultiheadAttention(C, num_heads, batch_first=True)` holding the same weights.
+# Use your `split_heads` and `scaled_dot_product_attention`.
+
+# %%
+def multi_head_attention(query, key, value, W_in, b_in, W_out, b_out, num_heads, valid=None):
+    """query (B, T_q, C), key and value (B, T_k, C), W_in (3C, C), b_in (3C,), W_out (C, C), b_out (C,),
+    valid (B, T_k) bool or None -> (B, T_q, C)."""
+    # YOUR CODE HERE
+    raise NotImplementedError("project, then split each of Q, K, V into heads: every head is a scaled dot-product attention with d = C / num_heads; the padding mask must broadcast over heads and queries, (B, 1, 1, T_k); merging undoes split_heads (heads' axis back next to the features, then reshape); W_out comes last")
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check("multi_head_attention")
+
+# %% [markdown]
+# ## Try it: what masking does to the weights
+#
+# One query, five keys, the last two are padding. Change the scores or the mask and re-run: the
+# masked keys always get exactly 0, and the others are renormalised among themselves.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+with needs_exercise("masked_softmax"):
+    scores = np.array([[[2.0, 1.0, 0.5, 3.0, 3.0]]])
+    mask = np.array([True, True, True, False, False])
+    print("without mask:", np.round(masked_softmax(scores)[0, 0], 3))
+    print("with mask:   ", np.round(masked_softmax(scores, mask)[0, 0], 3))
