@@ -9,8 +9,9 @@ rng = np.random.default_rng(9)
 
 
 def softmax(s, axis=-1):
-    e = np.exp(s - s.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore"):  # a fully masked row is -inf - (-inf): NaN on purpose, no warning
+        e = np.exp(s - s.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
 
 
 def ref_masked_softmax(scores, mask=None):
