@@ -138,8 +138,8 @@ class TransformerLM(nn.Module):
     """A tiny causal Transformer language model with the course's signature.
 
     forward(idx (B, T), targets (B, T) or None) -> (logits (B, T, V), loss)
-    Embedding (scaled by √d, as in the paper, so it is not drowned by P whose entries are ±1) + positional
-    encoding -> ``num_layers`` pre-norm ``EncoderBlock``s under a causal mask -> LayerNorm -> linear output.
+    Embedding (initialised with std 1/√d and scaled by √d, as in the paper: entries of size 1, like P's, so
+    neither drowns the other) + positional encoding -> ``num_layers`` pre-norm ``EncoderBlock``s under a causal mask -> LayerNorm -> linear output.
     The causal mask (``attention.causal_mask``) lets position t attend to 0..t only, so the logits at t
     never depend on tokens after t (tests/test_positional.py). T must be ≤ max_len.
     """
@@ -150,6 +150,7 @@ class TransformerLM(nn.Module):
         super().__init__()
         self.vocab_size, self.d = vocab_size, d
         self.embed = nn.Embedding(vocab_size, d)
+        nn.init.normal_(self.embed.weight, std=d ** -0.5)                # √d · embedding: entries of size 1, like P's
         self.positions = PositionalEncoding(d, max_len, learned=learned_positions, dropout=dropout)
         self.blocks = nn.ModuleList(EncoderBlock(d, num_heads, d_ff, dropout, pre_norm=True)
                                     for _ in range(num_layers))
