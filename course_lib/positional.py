@@ -125,6 +125,17 @@ class EncoderBlock(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.pre_norm = pre_norm
 
+    @torch.no_grad()
+    def copy_from_torch(self, layer: nn.TransformerEncoderLayer) -> "EncoderBlock":
+        """Copy an ``nn.TransformerEncoderLayer``'s weights (ReLU, ``norm_first`` = ``pre_norm``); then the
+        outputs are equal (tests/test_positional.py). Its masks use True = blocked, ours True = may attend."""
+        self.attention.copy_from_torch(layer.self_attn)
+        for mine, theirs in ((self.ffn.net[0], layer.linear1), (self.ffn.net[2], layer.linear2),
+                             (self.norm1, layer.norm1), (self.norm2, layer.norm2)):
+            mine.weight.copy_(theirs.weight)
+            mine.bias.copy_(theirs.bias)
+        return self
+
     def forward(self, X: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         if self.pre_norm:
             H = self.norm1(X)

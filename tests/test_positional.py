@@ -122,3 +122,26 @@ def test_tiny_lm_learns_a_pattern():
     lm = TransformerLM(vocab_size=8, d=16, num_heads=2, num_layers=1, max_len=32)
     h = train(lm, batch, steps=150, lr=3e-3, device="cpu", progress=False)
     assert h.final_loss < 0.3 * math.log(8)
+
+
+@pytest.mark.parametrize("pre_norm", [False, True])
+@pytest.mark.parametrize("causal", [False, True])
+def test_encoder_block_equals_nn_transformer_encoder_layer(pre_norm, causal):
+    """Copied weights, float64: outputs and input gradients equal to PyTorch's own encoder layer."""
+    torch.manual_seed(0)
+    d, h, T = 16, 4, 7
+    ref = torch.nn.TransformerEncoderLayer(d, h, dim_feedforward=24, dropout=0.0, batch_first=True,
+                                           norm_first=pre_norm).double().train()
+    with torch.no_grad():                                           # non-trivial norms and biases
+        for p in ref.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    mine = EncoderBlock(d, h, d_ff=24, pre_norm=pre_norm).double().copy_from_torch(ref)
+    X = torch.randn(3, T, d, dtype=torch.float64, requires_grad=True)
+    allowed = torch.ones(T, T, dtype=torch.bool).tril() if causal else None
+    out = mine(X, allowed)
+    expected = ref(X, src_mask=None if allowed is None else ~allowed)   # torch: True = blocked
+    assert (out - expected).abs().max().item() < 1e-12
+    g = torch.randn_like(out)
+    gx, = torch.autograd.grad(out, X, g)
+    gx_ref, = torch.autograd.grad(expected, X, g)
+    assert (gx - gx_ref).abs().max().item() < 1e-12
