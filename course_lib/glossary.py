@@ -65,8 +65,9 @@ TERMS: list[tuple[str, str, str, str | None]] = [
     ("scaled dot-product attention", "缩放点积注意力", "09_attention",
      "Scoring functions: additive and scaled dot-product"),
     ("multi-head attention", "多头注意力", "09_attention", "Multi-head attention"),
-    ("self-attention, Transformer", "自注意力，Transformer (变换器)", "10_positional_encoding", None),
-    ("positional encoding", "位置编码", "10_positional_encoding", None),
+    ("self-attention, Transformer", "自注意力，Transformer (变换器)", "10_positional_encoding",
+     "The Transformer encoder block"),
+    ("positional encoding", "位置编码", "10_positional_encoding", "The encoding matrix"),
 ]
 
 

@@ -47,7 +47,7 @@
 # | 07 | [bidirectional and deep RNNs](07_birnn.ipynb) | [exercises](../exercises/07_birnn.ipynb) | POS tagging, sentiment, the LM leak |
 # | 08 | [seq2seq: the encoder-decoder](08_seq2seq.ipynb) | [exercises](../exercises/08_seq2seq.ipynb) | masking, teacher forcing, beam search, BLEU |
 # | 09 | [attention](09_attention.ipynb) | [exercises](../exercises/09_attention.ipynb) | additive, scaled dot-product, multi-head; seq2seq with attention |
-# | 10 | positional encoding (coming) | | self-attention without recurrence |
+# | 10 | [positional encoding](10_positional_encoding.ipynb) | [exercises](../exercises/10_positional_encoding.ipynb) | self-attention without recurrence; Transformer LM vs LSTM |
 #
 # The lecture is in Chinese: the [glossary](glossary.md) maps its terms (循环神经网络, 梯度消失 …)
 # to English and to the section that teaches each. Your progress on every exercise notebook at

@@ -673,3 +673,62 @@ VARIANTS["08_seq2seq"] = {
         "arithmetic_mean": _BLEU08.format(**{**_BLEU08_OK, "mean": "(matched / total) / max_n", "geo": "log_p"}),
     },
 }
+
+DEPENDS["10_positional_encoding"] = {"add_positions": ["causal_self_attention"],
+                                     "causal_mask": ["causal_self_attention"]}
+
+# ----------------------------------------------------------------------------- 10_positional_encoding
+
+_PE10 = ("import numpy as np\ndef sinusoidal_encoding(n, d):\n"
+         "    if d % 2:\n        raise ValueError('odd d')\n"
+         "    i = np.arange(n)[:, None]\n    j2 = np.arange(0, d, 2)[None, :]\n"
+         "    P = np.zeros((n, d))\n    P[:, 0::2] = {even}\n    P[:, 1::2] = {odd}\n    return {ret}\n")
+_PE10_OK = dict(even="np.sin(i / 10000 ** (j2 / d))", odd="np.cos(i / 10000 ** (j2 / d))", ret="P")
+
+_ADD10 = ("import numpy as np\ndef add_positions(X, P):\n    B, T, d = X.shape\n    return {ret}\n")
+
+_MASK10 = "import numpy as np\ndef causal_mask(T):\n    return {ret}\n"
+
+_CSA10 = ("import numpy as np\ndef causal_self_attention(X, P, W_q, W_k, W_v):\n"
+          "    B, T, d = X.shape\n    H = {H}\n"
+          "    Q, K, V = H @ W_q, H @ W_k, H @ W_v\n"
+          "    s = Q @ np.swapaxes(K, -1, -2){scale}\n"
+          "    s = np.where({mask}, s, -np.inf)\n"
+          "    e = np.exp(s - s.max(axis={axis}, keepdims=True))\n    w = e / e.sum(axis={axis}, keepdims=True)\n"
+          "    return w @ V, w\n")
+_CSA10_OK = dict(H="X * np.sqrt(d) + P[:T]", scale=" / np.sqrt(Q.shape[-1])",
+                 mask="np.tril(np.ones((T, T), dtype=bool))", axis="-1")
+
+VARIANTS["10_positional_encoding"] = {
+    "sinusoidal_encoding": {
+        "sin_cos_swapped": _PE10.format(even="np.cos(i / 10000 ** (j2 / d))", odd="np.sin(i / 10000 ** (j2 / d))",
+                                        ret="P"),
+        "exponent_j_not_2j": _PE10.format(**{**_PE10_OK, "even": "np.sin(i / 10000 ** (j2 / 2 / d))",
+                                             "odd": "np.cos(i / 10000 ** (j2 / 2 / d))"}),
+        "odd_column_own_exponent": _PE10.format(**{**_PE10_OK, "odd": "np.cos(i / 10000 ** ((j2 + 1) / d))"}),
+        "sines_then_cosines": _PE10.format(**{**_PE10_OK, "ret": "np.concatenate([P[:, 0::2], P[:, 1::2]], axis=1)"}),
+        "positions_from_one": _PE10.format(**{**_PE10_OK, "even": "np.sin((i + 1) / 10000 ** (j2 / d))",
+                                              "odd": "np.cos((i + 1) / 10000 ** (j2 / d))"}),
+    },
+    "add_positions": {
+        "no_scale": _ADD10.format(ret="X + P[:T]"),
+        "positions_scaled_too": _ADD10.format(ret="(X + P[:T]) * np.sqrt(d)"),
+        "scaled_by_d": _ADD10.format(ret="X * d + P[:T]"),
+        "scaled_by_sqrt_T": _ADD10.format(ret="X * np.sqrt(T) + P[:T]"),
+        "positions_by_batch": _ADD10.format(ret="X * np.sqrt(d) + P[:B, None, :]"),
+    },
+    "causal_mask": {
+        "diagonal_masked": _MASK10.format(ret="np.tril(np.ones((T, T), dtype=bool), -1)"),
+        "one_step_ahead": _MASK10.format(ret="np.tril(np.ones((T, T), dtype=bool), 1)"),
+        "transposed": _MASK10.format(ret="np.triu(np.ones((T, T), dtype=bool))"),
+        "no_mask": _MASK10.format(ret="np.ones((T, T), dtype=bool)"),
+    },
+    "causal_self_attention": {
+        "no_mask": _CSA10.format(**{**_CSA10_OK, "mask": "True"}),
+        "mask_off_by_one": _CSA10.format(**{**_CSA10_OK, "mask": "np.tril(np.ones((T, T), dtype=bool), 1)"}),
+        "no_sqrt_dk": _CSA10.format(**{**_CSA10_OK, "scale": ""}),
+        "sqrt_of_d_not_dk": _CSA10.format(**{**_CSA10_OK, "scale": " / np.sqrt(d)"}),
+        "softmax_over_queries": _CSA10.format(**{**_CSA10_OK, "axis": "-2"}),
+        "positions_ignored": _CSA10.format(**{**_CSA10_OK, "H": "X * np.sqrt(d)"}),
+    },
+}
