@@ -16,7 +16,6 @@ Everything is float64 and vectorised over grids of (w, b); gradients come from a
 """
 from __future__ import annotations
 
-import io
 import time
 from dataclasses import dataclass
 
@@ -150,20 +149,14 @@ class _CliffPlot:
         self.background = self.canvas.copy_from_bbox(self.fig.bbox)
 
     def render(self, plain: Trajectory, clipped: Trajectory) -> bytes:
-        from PIL import Image
         self.canvas.restore_region(self.background)
         self.plain.set_data(plain.points[:, 0], plain.points[:, 1])
         self.clipped.set_data(clipped.points[:, 0], clipped.points[:, 1])
         self.norm_plain.set_data(np.arange(len(plain.grad_norm)), plain.grad_norm)
         self.norm_clipped.set_data(np.arange(len(clipped.grad_norm)), clipped.grad_norm)
         self.threshold.set_ydata([clipped.clip] * 2)
-        for artist in self.animated:
-            artist.axes.draw_artist(artist)
-        w, h = self.canvas.get_width_height()
-        image = Image.frombuffer("RGBA", (w, h), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        buf = io.BytesIO()
-        image.convert("RGB").save(buf, format="PNG", compress_level=1)
-        return buf.getvalue()
+        from .widgets import blit_png
+        return blit_png(self.canvas, self.animated)
 
 
 def cliff_figure(threshold: float = THRESHOLD, lr: float = LR, mode: str = "norm"):

@@ -36,6 +36,19 @@ def static_figure(**settings):
     return plot.fig
 
 
+
+def blit_png(canvas, animated) -> bytes:
+    """Draw only the ``animated`` artists over the restored background and return the canvas as PNG
+    bytes (fast PNG settings): the blitted redraw both widgets (gradient decay, the cliff) use."""
+    from PIL import Image
+    for artist in animated:
+        artist.axes.draw_artist(artist)
+    w, h = canvas.get_width_height()
+    image = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
 class _FastPlot:
     """The widget's figure, redrawn fast: the axes, ticks and legends (the background) are drawn
     once per sequence length T; each redraw only restores that background, draws the lines on it
@@ -75,7 +88,6 @@ class _FastPlot:
         self.animated = [self.bound, self.reference, self.measured, self.horizon, *self.sv]   # drawing order
 
     def render(self, result: FlowResult) -> bytes:
-        from PIL import Image
         s, k = result.settings, result.distance
         if self._T != s.T:                                   # new x range: redraw the background once
             self.ax_grad.set_xlim(0, s.T - 1)
@@ -95,13 +107,7 @@ class _FastPlot:
         t = k[has[k]]
         for col, line in enumerate(self.sv):
             line.set_data(t, result.jac_sv[t, col].clip(*self.SV_RANGE))
-        for artist in self.animated:
-            artist.axes.draw_artist(artist)
-        w, h = self.canvas.get_width_height()
-        image = Image.frombuffer("RGBA", (w, h), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        buf = io.BytesIO()
-        image.convert("RGB").save(buf, format="PNG", compress_level=1)
-        return buf.getvalue()
+        return blit_png(self.canvas, self.animated)
 
 
 class GradientFlowWidget:
