@@ -54,8 +54,18 @@ def test_the_child_sees_only_the_runtime_and_scratch():
                                    "sorted(os.listdir(" + repr(str(REPO)) + ")) if os.path.isdir(" + repr(str(REPO))
                                    + ") else [], os.getuid()")
     assert cwd == isolation.SCRATCH
-    assert "home" not in top and "tmp" not in top and "sys" not in top
+    # a top-level folder exists only as the path to a mounted runtime folder (e.g. /tmp/.../venv in CI)
+    runtime_tops = {p.strip("/").split("/")[0] for p in isolation.runtime_paths()}
+    allowed = {"bin", "dev", "etc", "grader", "lib", "lib32", "lib64", "proc", "sbin", "scratch", "usr"}
+    assert set(top) <= allowed | runtime_tops, set(top) - allowed - runtime_tops
+    assert "sys" not in top and ("home" not in top or "home" in runtime_tops)
     assert work_root == []  # course_lib is mounted only for exercises that import it
+    # what the child sees under a runtime's top folder is only the way down to that runtime
+    for top_dir in runtime_tops - allowed:
+        seen = run(f"import os\ndef attack():\n    return sorted(os.listdir('/{top_dir}'))")
+        wanted = sorted({p.strip("/").split("/")[1] for p in isolation.runtime_paths()
+                         if p.strip("/").split("/")[0] == top_dir and p.count("/") > 1})
+        assert seen == wanted, (top_dir, seen, wanted)
 
 
 @needs_isolation
