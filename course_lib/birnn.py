@@ -43,6 +43,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from .lstm_gru import GRUCellScratch, LSTMCellScratch
 from .rnn import RNNCellScratch
 from .text import length_mask  # (B, T) bool, True at the real positions
+from .train import token_loss
 
 CELLS = ("rnn", "lstm", "gru")
 POOLINGS = ("last", "mean", "max")
@@ -342,7 +343,7 @@ class SequenceTagger(nn.Module):
         logits = self.head(self.encoder.states(idx, lengths))               # (B, T, n_tags)
         loss = None
         if targets is not None:
-            loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-100)
+            loss = token_loss(logits, targets, idx)
         return logits, loss
 
 
@@ -432,29 +433,31 @@ def pad_batch(seqs: list[list[int]], pad: int = 0) -> tuple[torch.Tensor, torch.
     return out, lengths
 
 
-def tagging_batches(examples: list[tuple[list[int], list[int]]], batch_size: int, seed: int = 0):
-    """Endless shuffled batches (ids (B, T), tags (B, T) with -100 at the pads, lengths (B,)) for train.train."""
+def _shuffled_batches(examples: list, batch_size: int, seed: int, collate):
+    """Endless batches of ``batch_size`` examples, reshuffled every pass (seeded), each made by ``collate``."""
     rng = random.Random(seed)
     order = list(range(len(examples)))
     while True:
         rng.shuffle(order)
         for i in range(0, len(order) - batch_size + 1, batch_size):
-            chunk = [examples[j] for j in order[i:i + batch_size]]
-            ids, lengths = pad_batch([w for w, _ in chunk])
-            tags, _ = pad_batch([t for _, t in chunk], pad=-100)
-            yield ids, tags, lengths
+            yield collate([examples[j] for j in order[i:i + batch_size]])
+
+
+def tagging_batches(examples: list[tuple[list[int], list[int]]], batch_size: int, seed: int = 0):
+    """Endless shuffled batches (ids (B, T), tags (B, T) with -100 at the pads, lengths (B,)) for train.train."""
+    def collate(chunk):
+        ids, lengths = pad_batch([w for w, _ in chunk])
+        tags, _ = pad_batch([t for _, t in chunk], pad=-100)
+        return ids, tags, lengths
+    return _shuffled_batches(examples, batch_size, seed, collate)
 
 
 def classification_batches(examples: list[tuple[list[int], int]], batch_size: int, seed: int = 0):
     """Endless shuffled batches (ids (B, T), labels (B,), lengths (B,)) for train.train."""
-    rng = random.Random(seed)
-    order = list(range(len(examples)))
-    while True:
-        rng.shuffle(order)
-        for i in range(0, len(order) - batch_size + 1, batch_size):
-            chunk = [examples[j] for j in order[i:i + batch_size]]
-            ids, lengths = pad_batch([w for w, _ in chunk])
-            yield ids, torch.tensor([y for _, y in chunk]), lengths
+    def collate(chunk):
+        ids, lengths = pad_batch([w for w, _ in chunk])
+        return ids, torch.tensor([y for _, y in chunk]), lengths
+    return _shuffled_batches(examples, batch_size, seed, collate)
 
 
 @torch.no_grad()

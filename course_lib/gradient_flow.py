@@ -166,7 +166,7 @@ def _spectrum_rows(J: torch.Tensor) -> np.ndarray:
 def _jacobian_spectra(s, hs, W, step, read_h, xp, states):
     """Singular values (largest, median, smallest) of the one-step Jacobian ∂h_t/∂h_{t-1} at up to
     25 evenly spaced steps, and for the vanilla RNN the bound Π γ_i ‖W_hh‖₂ for every distance."""
-    H, steps = s.hidden, _sampled_steps(s.T, 25 if s.cell == "rnn" else 6)   # gated: autograd Jacobians cost more
+    steps = _sampled_steps(s.T, 25 if s.cell == "rnn" else 6)          # gated: autograd Jacobians cost more
     out = np.full((s.T, 3), np.nan)
     if s.cell == "rnn":
         h = torch.cat([h.detach() for h in hs])                           # (T, H)

@@ -39,7 +39,7 @@ import math
 import torch
 from torch import nn
 
-from .rnn import RNNLM, StackedRecurrent
+from .rnn import RNNLM, HiddenStateStack, StackedRecurrent
 
 CELLS = ("rnn", "lstm", "gru")
 
@@ -210,7 +210,7 @@ class LSTMScratch(StackedRecurrent):
         return outputs, (torch.stack([h for h, _ in final]), torch.stack([c for _, c in final]))
 
 
-class GRUScratch(StackedRecurrent):
+class GRUScratch(HiddenStateStack):
     """A multi-layer GRU with the batch-first interface of ``nn.GRU(batch_first=True)``:
 
     forward(x (B, T, D), h_0 (L, B, H) or None) -> (outputs (B, T, H), h_n (L, B, H)).
@@ -223,15 +223,6 @@ class GRUScratch(StackedRecurrent):
         super().__init__([GRUCellScratch(input_size if l == 0 else hidden_size, hidden_size, reset_after, update_bias)
                           for l in range(num_layers)])
         self.num_layers, self.reset_after = num_layers, bool(reset_after)
-
-    def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None):
-        if h0 is not None:
-            expected = (self.num_layers, x.shape[0], self.hidden_size)
-            if tuple(h0.shape) != expected:
-                raise ValueError(f"h0 must have shape (num_layers, batch, hidden) = {expected}, got {tuple(h0.shape)}")
-            h0 = list(h0.unbind(0))
-        outputs, state = super().forward(x, h0)
-        return outputs, torch.stack(state, dim=0)
 
 
 # ----------------------------------------------------------------------------- weights from / to nn.LSTM, nn.GRU

@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .train import token_loss
+
 
 class FixedWindowLM(nn.Module):
     def __init__(self, vocab_size: int, window: int = 3, embed_dim: int = 16, hidden: int = 128,
@@ -38,7 +40,6 @@ class FixedWindowLM(nn.Module):
         if not isinstance(idx, torch.Tensor) or idx.ndim != 2 or idx.dtype != torch.long:
             raise ValueError(f"idx must be a (B, T) LongTensor of token ids, got "
                              f"{getattr(idx, 'shape', type(idx).__name__)} {getattr(idx, 'dtype', '')}")
-        B, T = idx.shape
         padded = F.pad(idx, (self.window - 1, 0), value=self.pad_id)        # (B, T + window - 1)
         windows = padded.unfold(1, self.window, 1)                          # (B, T, window)
         x = self.embed(windows).flatten(2)                                  # (B, T, window * E)
@@ -47,9 +48,7 @@ class FixedWindowLM(nn.Module):
             logits = logits + self.direct(x)
         loss = None
         if targets is not None:
-            if targets.shape != idx.shape:
-                raise ValueError(f"targets must have the shape of idx {tuple(idx.shape)}, got {tuple(targets.shape)}")
-            loss = F.cross_entropy(logits.reshape(B * T, -1), targets.reshape(-1), ignore_index=-100)
+            loss = token_loss(logits, targets, idx)
         return logits, loss
 
 

@@ -24,10 +24,10 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .attention import MultiHeadAttention, causal_mask
+from .train import token_loss
 
 
 def sinusoidal_positional_encoding(n: int, d: int, base: float = 10000.0, dtype=torch.float32) -> torch.Tensor:
@@ -179,9 +179,7 @@ class TransformerLM(nn.Module):
         logits = self.head(self.norm(X))                                  # (B, T, V)
         loss = None
         if targets is not None:
-            if targets.shape != idx.shape:
-                raise ValueError(f"targets must have the shape of idx {tuple(idx.shape)}, got {tuple(targets.shape)}")
-            loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-100)
+            loss = token_loss(logits, targets, idx)
         return logits, loss
 
 

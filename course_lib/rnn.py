@@ -21,8 +21,9 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from .train import token_loss
 
 _ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "linear": lambda z: z}
 
@@ -106,7 +107,22 @@ class StackedRecurrent(nn.Module):
         return layer_input, state
 
 
-class RNNScratch(StackedRecurrent):
+class HiddenStateStack(StackedRecurrent):
+    """``StackedRecurrent`` with the interface of ``nn.RNN``/``nn.GRU`` for cells whose state is one
+    tensor h: forward(x (B, T, D), h_0 (L, B, H) or None) -> (outputs (B, T, H), h_n (L, B, H)).
+    Subclasses set ``num_layers``."""
+
+    def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None):
+        if h0 is not None:
+            expected = (self.num_layers, x.shape[0], self.hidden_size)
+            if tuple(h0.shape) != expected:
+                raise ValueError(f"h0 must have shape (num_layers, batch, hidden) = {expected}, got {tuple(h0.shape)}")
+            h0 = list(h0.unbind(0))
+        outputs, state = super().forward(x, h0)
+        return outputs, torch.stack(state, dim=0)
+
+
+class RNNScratch(HiddenStateStack):
     """A multi-layer vanilla RNN with the batch-first interface of ``nn.RNN(batch_first=True)``:
 
     forward(x (B, T, D), h0 (L, B, H) or None) -> (outputs (B, T, H), h_n (L, B, H)).
@@ -119,15 +135,6 @@ class RNNScratch(StackedRecurrent):
         super().__init__([RNNCellScratch(input_size if l == 0 else hidden_size, hidden_size, nonlinearity, bias)
                           for l in range(num_layers)])
         self.num_layers = num_layers
-
-    def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None):
-        if h0 is not None:
-            expected = (self.num_layers, x.shape[0], self.hidden_size)
-            if tuple(h0.shape) != expected:
-                raise ValueError(f"h0 must have shape (num_layers, batch, hidden) = {expected}, got {tuple(h0.shape)}")
-            h0 = list(h0.unbind(0))
-        outputs, state = super().forward(x, h0)
-        return outputs, torch.stack(state, dim=0)
 
 
 @torch.no_grad()
@@ -249,9 +256,7 @@ class RNNLM(nn.Module):
         logits, _ = self.step_logits(idx, state)
         loss = None
         if targets is not None:
-            if targets.shape != idx.shape:
-                raise ValueError(f"targets must have the shape of idx {tuple(idx.shape)}, got {tuple(targets.shape)}")
-            loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-100)
+            loss = token_loss(logits, targets, idx)
         return logits, loss
 
 

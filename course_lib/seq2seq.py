@@ -27,13 +27,12 @@ import math
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from .birnn import reverse_padded, unroll  # noqa: F401 (reverse_padded: the source-reversal trick, re-exported)
 from .lstm_gru import GRUScratch, LSTMScratch
-from .text import length_mask  # (B, T) bool, True at real tokens: used here and re-exported for the notebook
+from .text import length_mask  # noqa: F401 ((B, T) bool, True at real tokens: re-exported for the notebook)
 
 PAD_ID = 0
 

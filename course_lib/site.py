@@ -127,7 +127,7 @@ def prepare(src: Path) -> Path:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     (src / "index.md").write_text(_landing(readme, lessons), encoding="utf-8")
     install = "# Install and run\n\n" + "\n".join(
-        _section(readme, t).replace("## ", "## ", 1) for t in ("Start", "Run on a hosted notebook service", "GPU",
+        _section(readme, t) for t in ("Start", "Run on a hosted notebook service", "GPU",
                                                               "Exercises (students)"))
     (src / "install.md").write_text(install.replace("](#", "](index.md#"), encoding="utf-8")
     from myst_parser.slugs import github_slugify   # the anchors MyST gives headings (myst_heading_anchors)

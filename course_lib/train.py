@@ -20,6 +20,14 @@ from .clipping import clip_grad_norm_, clip_grad_value_, grad_norm
 from .device import get_device
 
 
+
+def token_loss(logits: torch.Tensor, targets: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """The course's loss for ``forward(idx, targets) -> (logits, loss)``: mean cross-entropy over every
+    position whose target is not -100 (the pad target). logits (B, T, V), targets and idx (B, T)."""
+    if targets.shape != idx.shape:
+        raise ValueError(f"targets must have the shape of idx {tuple(idx.shape)}, got {tuple(targets.shape)}")
+    return torch.nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-100)
+
 @dataclass
 class History:
     """What happened during training, one entry per optimiser step."""
