@@ -79,7 +79,102 @@ def lstm_step(x_t, h_prev, c_prev, W_xh, W_hh, b):
 check("lstm_step")
 
 # %% [markdown]
-# ## Exercise 2: `gru_step`: one step of the GRU, the lecture's way
+# ## Exercise 2: `peephole_lstm_step`: an LSTM whose gates can see the cell
+#
+# In Exercise 1 the gates see $x_t$ and $h_{t-1}$ but never the cell $c_{t-1}$ itself; they only see
+# it through $h_{t-1} = o_{t-1} \odot \tanh(c_{t-1})$, and while the output gate is shut that is about 0.
+# A cell that counts time steps (f = 1, a constant written in at every step) therefore cannot tell
+# its own gates "now": Gers & Schmidhuber (2000, and "Learning precise timing with LSTM recurrent
+# networks", 2002) added **peephole** connections, diagonal weights through which each gate reads
+# its own unit's cell:
+#
+# $$\begin{aligned}
+# i_t &= \sigma(W_{xi} x_t + W_{hi} h_{t-1} + w_{ci} \odot c_{t-1} + b_i), \qquad
+# f_t = \sigma(W_{xf} x_t + W_{hf} h_{t-1} + w_{cf} \odot c_{t-1} + b_f)\\
+# c_t &= f_t \odot c_{t-1} + i_t \odot \tilde c_t \quad \text{(unchanged, as is } \tilde c_t\text{)}\\
+# o_t &= \sigma(W_{xo} x_t + W_{ho} h_{t-1} + w_{co} \odot c_t + b_o), \qquad h_t = o_t \odot \tanh(c_t)
+# \end{aligned}$$
+#
+# `w_ci`, `w_cf`, `w_co` are vectors of shape `(H,)`: unit k's gate sees only unit k's cell (a
+# diagonal matrix, 3H extra parameters). The input and forget gates decide *how to update* the cell,
+# so they can only see the old one, $c_{t-1}$; the output gate comes after the update and sees the
+# new one, $c_t$. (Some summaries of the lecture let $o_t$ see $c_{t-1}$ too; we follow Gers &
+# Schmidhuber and `course_lib.lstm_gru.LSTMCellScratch(peephole=True)`.) Return `(h_t, c_t)`, as
+# `lstm_step` does; with all three peepholes 0 your step must equal `lstm_step`.
+
+# %%
+def peephole_lstm_step(x_t, h_prev, c_prev, W_xh, W_hh, b, w_ci, w_cf, w_co):
+    """One peephole LSTM step. x_t (B, D), h_prev and c_prev (B, H), W_xh (4H, D), W_hh (4H, H), b (4H,),
+    peephole weights w_ci, w_cf, w_co (H,) -> (h_t, c_t)."""
+    ### HINT: start from Exercise 1; a peephole is added to the gate's pre-activation (inside σ), elementwise (unit k sees only its own cell); i and f see the OLD cell c_{t-1}, o sees the NEW cell c_t, so o can only be computed after the cell update
+    ### BEGIN SOLUTION
+    a = x_t @ W_xh.T + h_prev @ W_hh.T + b
+    a_i, a_f, a_c, a_o = np.split(a, 4, axis=1)
+    i = sigmoid(a_i + w_ci * c_prev)
+    f = sigmoid(a_f + w_cf * c_prev)
+    c_t = f * c_prev + i * np.tanh(a_c)
+    o = sigmoid(a_o + w_co * c_t)
+    h_t = o * np.tanh(c_t)
+    return h_t, c_t
+    ### END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check("peephole_lstm_step")
+
+# %% [markdown]
+# A sanity check against the course's own cell: random weights and peepholes copied into
+# `LSTMCellScratch(peephole=True)` (float64), five steps carried.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from course_lib.lstm_gru import LSTMCellScratch
+
+with needs_exercise("peephole_lstm_step"):
+    r = np.random.default_rng(0)
+    B, D, H = 2, 3, 4
+    cell = LSTMCellScratch(D, H, peephole=True).double()
+    with torch.no_grad():
+        for p in cell.parameters():
+            p.copy_(torch.from_numpy(r.normal(size=tuple(p.shape))))
+    params = [getattr(cell, n).detach().numpy() for n in ("W_xh", "W_hh", "b", "w_ci", "w_cf", "w_co")]
+    h, c = np.zeros((B, H)), np.zeros((B, H))
+    h_ref, c_ref = torch.zeros(B, H, dtype=torch.float64), torch.zeros(B, H, dtype=torch.float64)
+    worst = 0.0
+    for t in range(5):
+        x = r.normal(size=(B, D))
+        h, c = peephole_lstm_step(x, h, c, *params)
+        with torch.no_grad():
+            h_ref, (_, c_ref) = cell(torch.from_numpy(x), (h_ref, c_ref))
+        worst = max(worst, float(np.abs(h - h_ref.numpy()).max()), float(np.abs(c - c_ref.numpy()).max()))
+    print("your step equals LSTMCellScratch(peephole=True) over 5 steps (to 1e-9):", worst < 1e-9)
+
+# %% [markdown]
+# ### Try it: an output gate that opens at a chosen step
+#
+# One unit (H = D = 1, all weight matrices 0, input 0): i ≈ f ≈ 1 and c̃ = 0.1, so the cell counts,
+# c_t ≈ 0.1·t. The output gate's bias keeps it shut, and its peephole `w_co` = 100 opens it once
+# 100·c_t outgrows the bias: the bias below is chosen so that happens at step `open_at`. Without the
+# peephole (`w_co` = 0) nothing can open it: the gate's only other inputs are x_t (0) and
+# $h_{t-1}$, which is 0 while the gate is shut. Change `open_at` and re-run.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+with needs_exercise("peephole_lstm_step"):
+    open_at = 6
+    for w_co in (100.0, 0.0):
+        b = np.array([10.0, 10.0, np.arctanh(0.1), -100.0 * 0.1 * (open_at - 0.5)])   # i, f, c̃, o
+        h, c = np.zeros((1, 1)), np.zeros((1, 1))
+        hs = []
+        for t in range(1, 11):
+            h, c = peephole_lstm_step(np.zeros((1, 1)), h, c, np.zeros((4, 1)), np.zeros((4, 1)), b,
+                                      np.zeros(1), np.zeros(1), np.array([w_co]))
+            hs.append(float(h[0, 0]))
+        print(f"w_co = {w_co:3.0f}: h_1..h_10 = " + " ".join(f"{v:.2f}" for v in hs))
+
+# %% [markdown]
+# ## Exercise 3: `gru_step`: one step of the GRU, the lecture's way
 #
 # $$r_t = \sigma(W_{xr} x_t + W_{hr} h_{t-1} + b_r), \quad z_t = \sigma(W_{xz} x_t + W_{hz} h_{t-1} + b_z)$$
 # $$\tilde h_t = \tanh(W_{xh} x_t + W_{hh} (r_t \odot h_{t-1}) + b_h), \qquad
@@ -107,7 +202,7 @@ def gru_step(x_t, h_prev, W_xh, W_hh, b):
 check("gru_step")
 
 # %% [markdown]
-# ## Exercise 3: `LSTMLayer`: an LSTM layer equal to `nn.LSTM`, end to end
+# ## Exercise 4: `LSTMLayer`: an LSTM layer equal to `nn.LSTM`, end to end
 #
 # Now in PyTorch, so autograd gives the gradients. The layer below has exactly `nn.LSTM`'s
 # parameters (`weight_ih_l0` `(4H, D)`, `weight_hh_l0` `(4H, H)` and two biases `bias_ih_l0`,

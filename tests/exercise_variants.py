@@ -458,6 +458,14 @@ _LAYER06_OK = dict(init="(z, z.clone()) if state is None else (state[0][0], stat
                    bias_hh=" + self.bias_hh_l0", cell="f * c + i * g", hidden="o * torch.tanh(c)",
                    final="(h[None], c[None])")
 
+_PEEP06 = ("import numpy as np\ndef peephole_lstm_step(x_t, h_prev, c_prev, W_xh, W_hh, b, w_ci, w_cf, w_co):\n"
+           "    sig = lambda a: 1 / (1 + np.exp(-a))\n"
+           "    a_i, a_f, a_c, a_o = np.split(x_t @ W_xh.T + h_prev @ W_hh.T + b, 4, axis=1)\n"
+           "    i, f = {i}, {f}\n"
+           "    c_t = f * c_prev + i * np.tanh(a_c)\n"
+           "    o = {o}\n    return o * np.tanh(c_t), c_t\n")
+_PEEP06_OK = dict(i="sig(a_i + w_ci * c_prev)", f="sig(a_f + w_cf * c_prev)", o="sig(a_o + w_co * c_t)")
+
 VARIANTS["06_lstm_gru"] = {
     "lstm_step": {
         "forget_input_swapped": _LSTM06.format(**{**_LSTM06_OK, "cell": "i * c_prev + f * g"}),
@@ -465,6 +473,21 @@ VARIANTS["06_lstm_gru"] = {
         "sigmoid_candidate": _LSTM06.format(**{**_LSTM06_OK, "cand": "sig(a_c)"}),
         "h_from_old_cell": _LSTM06.format(**{**_LSTM06_OK, "hidden": "o * np.tanh(c_prev)"}),
         "gate_order_i_f_o_c": _LSTM06.format(**{**_LSTM06_OK, "cand": "np.tanh(a_o)", "hidden": "sig(a_c) * np.tanh(c_t)"}),
+    },
+    "peephole_lstm_step": {
+        "o_peeks_at_the_old_cell": _PEEP06.format(**{**_PEEP06_OK, "o": "sig(a_o + w_co * c_prev)"}),
+        "f_peephole_forgotten": _PEEP06.format(**{**_PEEP06_OK, "f": "sig(a_f)"}),
+        "peepholes_after_the_sigmoid": _PEEP06.format(**{"i": "sig(a_i) + w_ci * c_prev", "f": "sig(a_f) + w_cf * c_prev",
+                                                         "o": "sig(a_o) + w_co * c_t"}),
+        "peepholes_as_a_product_over_all_cells": _PEEP06.format(**{
+            "i": "sig(a_i + (c_prev @ w_ci)[:, None])", "f": "sig(a_f + (c_prev @ w_cf)[:, None])",
+            "o": "sig(a_o + (c_t @ w_co)[:, None])"}),
+        "i_and_f_peepholes_swapped": _PEEP06.format(**{**_PEEP06_OK, "i": "sig(a_i + w_cf * c_prev)",
+                                                        "f": "sig(a_f + w_ci * c_prev)"}),
+        "o_peeks_at_tanh_of_the_cell": _PEEP06.format(**{**_PEEP06_OK, "o": "sig(a_o + w_co * np.tanh(c_t))"}),
+        "gates_peek_at_h_not_c": _PEEP06.format(**{"i": "sig(a_i + w_ci * h_prev)", "f": "sig(a_f + w_cf * h_prev)",
+                                                   "o": "sig(a_o + w_co * h_prev)"}),
+        "o_peephole_forgotten": _PEEP06.format(**{**_PEEP06_OK, "o": "sig(a_o)"}),
     },
     "gru_step": {
         "z_and_one_minus_z_swapped": _GRU06.format(**{**_GRU06_OK, "mix": "(1 - z) * h_prev + z * h_tilde"}),

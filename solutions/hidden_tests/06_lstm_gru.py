@@ -68,6 +68,86 @@ def saturated_gates_copy_the_cell(student):
     expect_close(out[0], np.tanh(c), "with o = 1, h_t = tanh(c_t)")
 
 
+# ----------------------------------------------------------------------------- peephole_lstm_step
+# The oracle is the course's own LSTMCellScratch(peephole=True) / LSTMScratch(peephole=True), float64.
+
+_PEEP_NAMES = ("W_xh", "W_hh", "b", "w_ci", "w_cf", "w_co")
+
+
+def _peephole_cell(Dn, Hn, scale=0.8, layer=False):
+    """A float64 LSTMCellScratch (or one-layer LSTMScratch) with peepholes and random weights; its parameters
+    as numpy arrays in the exercise's argument order."""
+    import torch
+    from course_lib.lstm_gru import LSTMCellScratch, LSTMScratch
+    model = (LSTMScratch(Dn, Hn, 1, peephole=True) if layer else LSTMCellScratch(Dn, Hn, peephole=True)).double()
+    cell = model.cells[0] if layer else model
+    with torch.no_grad():
+        for n in _PEEP_NAMES:
+            p = getattr(cell, n)
+            p.copy_(torch.from_numpy(rng.normal(size=tuple(p.shape)) * scale))
+    return model, [getattr(cell, n).detach().numpy().copy() for n in _PEEP_NAMES]
+
+
+def _peep_call(student, *args):
+    out = student.call("peephole_lstm_step", *args)
+    expect(isinstance(out, (tuple, list)) and len(out) == 2, "peephole_lstm_step must return (h_t, c_t)")
+    shape = (args[0].shape[0], args[1].shape[1])
+    return as_array(out[0], "h_t", shape), as_array(out[1], "c_t", shape)
+
+
+@test("peephole_lstm_step", points=1)
+def peephole_several_sizes(student):
+    """(B, D, H) in (1, 1, 1), (2, 7, 3), (6, 3, 9), (4, 5, 2): one step equals LSTMCellScratch(peephole=True)"""
+    import torch
+    for Bn, Dn, Hn in ((1, 1, 1), (2, 7, 3), (6, 3, 9), (4, 5, 2)):
+        cell, params = _peephole_cell(Dn, Hn)
+        x, h, c = rng.normal(size=(Bn, Dn)), rng.normal(size=(Bn, Hn)), rng.normal(size=(Bn, Hn)) * 2
+        h_t, c_t = _peep_call(student, x, h, c, *params)
+        with torch.no_grad():
+            h_ref, (_, c_ref) = cell(torch.from_numpy(x), (torch.from_numpy(h), torch.from_numpy(c)))
+        expect_close(c_t, c_ref.numpy(), f"c_t wrong for B={Bn}, D={Dn}, H={Hn}")
+        expect_close(h_t, h_ref.numpy(), f"h_t wrong for B={Bn}, D={Dn}, H={Hn}")
+
+
+@test("peephole_lstm_step", points=1)
+def peephole_sequence_in_float64(student):
+    """T = 15 steps carried from a given state: every h_t equals LSTMScratch(peephole=True)'s to 1e-10"""
+    import torch
+    Bn, Tn, Dn, Hn = 3, 15, 4, 5
+    model, params = _peephole_cell(Dn, Hn, scale=1.0, layer=True)
+    x, h, c = rng.normal(size=(Bn, Tn, Dn)), rng.normal(size=(Bn, Hn)) * 0.5, rng.normal(size=(Bn, Hn))
+    with torch.no_grad():
+        ref, (h_n, c_n) = model(torch.from_numpy(x), (torch.from_numpy(h)[None], torch.from_numpy(c)[None]))
+    for t in range(Tn):
+        h, c = _peep_call(student, x[:, t], h, c, *params)
+        expect_close(h, ref[:, t].numpy(), f"h_{t + 1} differs from the peephole LSTM's (float64, tolerance 1e-10: "
+                     "compute in float64, as the inputs are)", atol=1e-10, rtol=1e-10)
+    expect_close(c, c_n[0].numpy(), "the last cell state c_T differs", atol=1e-10, rtol=1e-10)
+
+
+@test("peephole_lstm_step", points=1)
+def peephole_precise_timing_and_saturation(student):
+    """a counting cell (c_t ≈ 0.1 t) whose output gate opens at step 6 through w_co alone; cells ×30 stay finite"""
+    b = np.array([12.0, 12.0, np.arctanh(0.1), -55.0])
+    h, c = np.zeros((1, 1)), np.zeros((1, 1))
+    opened = []
+    for t in range(1, 11):
+        h, c = _peep_call(student, np.zeros((1, 1)), h, c, np.zeros((4, 1)), np.zeros((4, 1)), b,
+                          np.zeros(1), np.zeros(1), np.array([100.0]))
+        opened.append(bool(h[0, 0] > 0.25))
+    expect(opened == [t >= 6 for t in range(1, 11)], "the counting cell's output gate should open exactly at step 6 "
+           f"(o_t = σ(100 · c_t − 55) with c_t ≈ 0.1 t, the NEW cell); it was open at steps "
+           f"{[t for t, o in zip(range(1, 11), opened) if o]}")
+    import torch
+    cell, params = _peephole_cell(3, 4, scale=1.0)
+    x, hp, cp = rng.normal(size=(2, 3)) * 30, rng.normal(size=(2, 4)), rng.normal(size=(2, 4)) * 30
+    h_t, c_t = _peep_call(student, x, hp, cp, *params)
+    with torch.no_grad():
+        h_ref, (_, c_ref) = cell(torch.from_numpy(x), (torch.from_numpy(hp), torch.from_numpy(cp)))
+    expect_close(c_t, c_ref.numpy(), "with saturated gates (inputs and cells ×30), c_t differs")
+    expect_close(h_t, h_ref.numpy(), "with saturated gates (inputs and cells ×30), h_t differs")
+
+
 @test("gru_step", points=1)
 def several_sizes_gru(student):
     """B, D, H in (1, 1, 1), (2, 7, 3), (5, 2, 8)"""

@@ -84,6 +84,135 @@ def gate_order_i_f_candidate_o(student):
     expect_close(h, o * np.tanh(f * C_PREV + i * g), "h_t: the output gate is the LAST block (3H..4H-1)")
 
 
+# ----------------------------------------------------------------------------- peephole_lstm_step
+# Each case switches on ONE peephole (the others 0), so a wrong term shows alone; the references
+# are checked against the course's LSTMCellScratch(peephole=True) in the last test.
+
+def peephole_reference(x, h, c, Wx, Wh, b, w_ci, w_cf, w_co, o_sees="new"):
+    """Gers & Schmidhuber's step: i, f see c_{t-1}; o sees c_t (o_sees="old": the mistake, c_{t-1})."""
+    a_i, a_f, a_c, a_o = np.split(x @ Wx.T + h @ Wh.T + b, 4, axis=1)
+    i, f = sigmoid(a_i + w_ci * c), sigmoid(a_f + w_cf * c)
+    c_new = f * c + i * np.tanh(a_c)
+    o = sigmoid(a_o + w_co * (c_new if o_sees == "new" else c))
+    return o * np.tanh(c_new), c_new
+
+
+def _peephole_pair(student, *args):
+    out = student.call("peephole_lstm_step", *args)
+    expect(isinstance(out, (tuple, list)) and len(out) == 2, "peephole_lstm_step must return a pair (h_t, c_t)")
+    shape = (args[0].shape[0], args[1].shape[1])
+    return as_array(out[0], "h_t", shape=shape), as_array(out[1], "c_t", shape=shape)
+
+
+def _peephole_case(seed, Bn, Dn, Hn, c_scale=1.5):
+    """Random x_t, h_{t-1}, c_{t-1} (larger than 1, so the peepholes matter), weights and peepholes (H,)."""
+    r = np.random.default_rng(seed)
+    return (r.normal(size=(Bn, Dn)), r.normal(size=(Bn, Hn)) * 0.5, r.normal(size=(Bn, Hn)) * c_scale,
+            r.normal(size=(4 * Hn, Dn)) * 0.5, r.normal(size=(4 * Hn, Hn)) * 0.5, r.normal(size=4 * Hn) * 0.5,
+            r.normal(size=Hn) * 1.5)
+
+
+@test("peephole_lstm_step", points=1)
+def zero_peepholes_give_the_plain_lstm(student):
+    """w_ci = w_cf = w_co = 0: exactly the plain LSTM step (two sizes)"""
+    for seed, (Bn, Dn, Hn) in ((640, (3, 4, 5)), (641, (4, 2, 3))):
+        x, h, c, Wx, Wh, b, _ = _peephole_case(seed, Bn, Dn, Hn)
+        zero = np.zeros(Hn)
+        h_t, c_t = _peephole_pair(student, x, h, c, Wx, Wh, b, zero, zero, zero)
+        h_ref, c_ref, _ = lstm_reference(x, h, c, Wx, Wh, b)
+        expect_close(c_t, c_ref, "with all peepholes 0, c_t must be the plain LSTM's f_t ⊙ c_{t-1} + i_t ⊙ c̃_t "
+                     "(gate blocks of W and b in the order i, f, c̃, o; a peephole is added INSIDE σ, so w = 0 "
+                     "adds nothing)")
+        expect_close(h_t, h_ref, "with all peepholes 0, h_t must be the plain LSTM's o_t ⊙ tanh(c_t)")
+
+
+@test("peephole_lstm_step", points=1)
+def input_and_forget_gates_peek_at_the_old_cell(student):
+    """only w_ci, then only w_cf non-zero: c_t = f_t ⊙ c_{t-1} + i_t ⊙ c̃_t with the peephole inside each σ"""
+    x, h, c, Wx, Wh, b, w = _peephole_case(642, 3, 4, 5)
+    zero = np.zeros(5)
+    a_i, a_f, a_c, _ = np.split(x @ Wx.T + h @ Wh.T + b, 4, axis=1)
+
+    def cell_with(peek_i, peek_f):        # c_t when i_t and f_t get these extra pre-activation terms
+        return sigmoid(a_f + peek_f) * c + sigmoid(a_i + peek_i) * np.tanh(a_c)
+    for gate, (wi, wf) in (("i", (w, zero)), ("f", (zero, w))):
+        _, c_t = _peephole_pair(student, x, h, c, Wx, Wh, b, wi, wf, zero)
+        _, c_ref = peephole_reference(x, h, c, Wx, Wh, b, wi, wf, zero)
+        name = "w_ci" if gate == "i" else "w_cf"
+        wrong = {
+            f"{gate}_t ignores its peephole {name}: "
+            f"{gate}_t = σ(W_x{gate} x_t + W_h{gate} h_{{t-1}} + {name} ⊙ c_{{t-1}} + b_{gate})": cell_with(0, 0),
+            f"{name} belongs to the {'input' if gate == 'i' else 'forget'} gate {gate}_t; you gave it to the "
+            "other gate (w_ci feeds i_t, w_cf feeds f_t)": cell_with(wf * c, wi * c),
+            f"the peephole is added AFTER the sigmoid: it belongs inside, {gate}_t = σ(... + {name} ⊙ c_{{t-1}})":
+                (sigmoid(a_f) + wf * c) * c + (sigmoid(a_i) + wi * c) * np.tanh(a_c),
+            f"{gate}_t peeks at h_{{t-1}}: a peephole reads the CELL, {name} ⊙ c_{{t-1}}": cell_with(wi * h, wf * h),
+            f"unit k's gate must see only unit k's cell: {name} ⊙ c_{{t-1}} is elementwise (a diagonal matrix), "
+            f"not a product over all cells such as c_{{t-1}} @ {name}": cell_with((c @ wi)[:, None], (c @ wf)[:, None]),
+        }
+        for message, value in wrong.items():
+            if np.allclose(c_t, value, atol=1e-6):
+                expect(False, message)
+        expect_close(c_t, c_ref, f"only {name} is non-zero here, and c_t differs from "
+                     f"f_t ⊙ c_{{t-1}} + i_t ⊙ c̃_t with {gate}_t = σ(... + {name} ⊙ c_{{t-1}})")
+
+
+@test("peephole_lstm_step", points=1)
+def output_gate_peeks_at_the_new_cell(student):
+    """only w_co non-zero: o_t = σ(W_xo x_t + W_ho h_{t-1} + w_co ⊙ c_t + b_o), two cases"""
+    for seed, (Bn, Dn, Hn) in ((643, (3, 4, 5)), (644, (2, 3, 6))):
+        x, h, c, Wx, Wh, b, w = _peephole_case(seed, Bn, Dn, Hn, c_scale=2.0)
+        zero = np.zeros(Hn)
+        h_t, c_t = _peephole_pair(student, x, h, c, Wx, Wh, b, zero, zero, w)
+        h_ref, c_ref = peephole_reference(x, h, c, Wx, Wh, b, zero, zero, w)
+        expect_close(c_t, c_ref, "c_t must not depend on w_co: the output gate acts after the cell update")
+        a_o = np.split(x @ Wx.T + h @ Wh.T + b, 4, axis=1)[3]
+        wrong = {
+            "o_t must peek at the NEW cell c_t, not c_{t-1}: compute c_t first, then o_t = σ(... + w_co ⊙ c_t)":
+                peephole_reference(x, h, c, Wx, Wh, b, zero, zero, w, o_sees="old")[0],
+            "o_t ignores its peephole: o_t = σ(W_xo x_t + W_ho h_{t-1} + w_co ⊙ c_t + b_o)":
+                lstm_reference(x, h, c, Wx, Wh, b)[0],
+            "the peephole is added AFTER the sigmoid: it belongs inside, o_t = σ(... + w_co ⊙ c_t)":
+                (sigmoid(a_o) + w * c_ref) * np.tanh(c_ref),
+            "o_t peeks at tanh(c_t): the peephole reads the cell itself, w_co ⊙ c_t":
+                sigmoid(a_o + w * np.tanh(c_ref)) * np.tanh(c_ref),
+            "o_t peeks at h_{t-1}: a peephole reads the CELL, here the new one, w_co ⊙ c_t":
+                sigmoid(a_o + w * h) * np.tanh(c_ref),
+            "unit k's output gate must see only unit k's cell: w_co ⊙ c_t is elementwise, not c_t @ w_co":
+                sigmoid(a_o + (c_ref @ w)[:, None]) * np.tanh(c_ref),
+        }
+        for message, value in wrong.items():
+            if np.allclose(h_t, value, atol=1e-6):
+                expect(False, message)
+        expect_close(h_t, h_ref, "only w_co is non-zero here, and h_t differs from o_t ⊙ tanh(c_t) with "
+                     "o_t = σ(W_xo x_t + W_ho h_{t-1} + w_co ⊙ c_t + b_o)")
+
+
+@test("peephole_lstm_step", points=1)
+def a_sequence_equals_the_course_peephole_cell(student):
+    """all three peepholes, T = 4 steps carried: h_t and c_t equal LSTMCellScratch(peephole=True)'s"""
+    import torch
+    from course_lib.lstm_gru import LSTMCellScratch
+    r = np.random.default_rng(645)
+    for Bn, Dn, Hn in ((2, 3, 4), (3, 2, 5)):
+        cell = LSTMCellScratch(Dn, Hn, peephole=True).double()
+        with torch.no_grad():
+            for p in cell.parameters():
+                p.copy_(torch.from_numpy(r.normal(size=tuple(p.shape)) * 0.8))
+        params = [getattr(cell, n).detach().numpy().copy() for n in ("W_xh", "W_hh", "b", "w_ci", "w_cf", "w_co")]
+        h, c = r.normal(size=(Bn, Hn)) * 0.5, r.normal(size=(Bn, Hn))
+        h_ref, c_ref = torch.from_numpy(h), torch.from_numpy(c)
+        for t in range(1, 5):
+            x = r.normal(size=(Bn, Dn))
+            h, c = _peephole_pair(student, x, h, c, *params)
+            with torch.no_grad():
+                h_ref, (_, c_ref) = cell(torch.from_numpy(x), (h_ref, c_ref))
+            expect_close(c, c_ref.numpy(), f"step {t}: c_t differs from LSTMCellScratch(peephole=True)'s "
+                         "(i_t and f_t peek at c_{t-1} through w_ci, w_cf)")
+            expect_close(h, h_ref.numpy(), f"step {t}: h_t differs from LSTMCellScratch(peephole=True)'s "
+                         "(o_t peeks at the new c_t through w_co)")
+
+
 # ----------------------------------------------------------------------------- gru_step
 
 @test("gru_step", points=1)
