@@ -160,7 +160,58 @@ with needs_exercise("peephole_lstm_step"):
         print(f"w_co = {w_co:3.0f}: h_1..h_10 = " + " ".join(f"{v:.2f}" for v in hs))
 
 # %% [markdown]
-# ## Exercise 3: `gru_step`: one step of the GRU, the lecture's way
+# ## Exercise 3: `peephole_grads`: how the peephole weights learn, derived by hand
+#
+# Training needs $\partial L/\partial w_{ci}$, $\partial L/\partial w_{cf}$, $\partial L/\partial w_{co}$.
+# Take one step and a loss whose gradient at the output is given, `dh_t` $= \partial L/\partial h_t$
+# `(B, H)` (for instance $L = \sum$ `dh_t` $\odot h_t$). Write $\sigma' = \sigma(1 - \sigma)$ and go backwards
+# through the equations of Exercise 2:
+#
+# * $h_t = o_t \odot \tanh(c_t)$ gives $\partial L/\partial o_t$; through $o_t$'s σ to its pre-activation,
+#   and that pre-activation contains $w_{co} \odot c_t$;
+# * $c_t$ reaches $h_t$ along **two** paths: through $\tanh(c_t)$, and, with a peephole, through $o_t$'s
+#   pre-activation $w_{co} \odot c_t$. $\partial L/\partial c_t$ is the sum of both;
+# * $c_t = f_t \odot c_{t-1} + i_t \odot \tilde c_t$ then gives the gradients at $i_t$ and $f_t$, and
+#   through their σ the pre-activations, which contain $w_{ci} \odot c_{t-1}$ and $w_{cf} \odot c_{t-1}$.
+#
+# A peephole vector is shared by every row of the batch: its gradient sums over the batch. Return
+# `(dw_ci, dw_cf, dw_co)`, each `(H,)`. The tests compare with autograd through
+# `LSTMCellScratch(peephole=True)` in float64.
+
+# %%
+def peephole_grads(x_t, h_prev, c_prev, W_xh, W_hh, b, w_ci, w_cf, w_co, dh_t):
+    """∂L/∂w_ci, ∂L/∂w_cf, ∂L/∂w_co, each (H,), for one peephole LSTM step (arguments as peephole_lstm_step)
+    given dh_t = ∂L/∂h_t (B, H)."""
+    # YOUR CODE HERE
+    raise NotImplementedError("recompute the step's gates first; a gate's σ' is gate ⊙ (1 − gate); ∂L/∂c_t has a second term when w_co ≠ 0 (the output gate reads c_t); multiply by the cell each peephole reads (c_{t-1} for i and f, c_t for o) and sum over the batch rows")
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check("peephole_grads")
+
+# %% [markdown]
+# A finite-difference check on your own step: nudge each peephole of unit 0 by ±1e-6, run your
+# `peephole_lstm_step` twice, and compare $(L(w + \epsilon) - L(w - \epsilon)) / 2\epsilon$ with your formula.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+with needs_exercise("peephole_grads"):
+    r = np.random.default_rng(1)
+    B, D, H = 3, 2, 4
+    args = [r.normal(size=(B, D)), r.normal(size=(B, H)), r.normal(size=(B, H)) * 2, r.normal(size=(4 * H, D)),
+            r.normal(size=(4 * H, H)), r.normal(size=4 * H)] + [r.normal(size=H) for _ in range(3)]
+    dh = r.normal(size=(B, H))
+    grads = peephole_grads(*args, dh)
+    for k, name in enumerate(("w_ci", "w_cf", "w_co")):
+        plus, minus = [a.copy() for a in args], [a.copy() for a in args]
+        plus[6 + k][0] += 1e-6
+        minus[6 + k][0] -= 1e-6
+        numeric = ((peephole_lstm_step(*plus)[0] * dh).sum() - (peephole_lstm_step(*minus)[0] * dh).sum()) / 2e-6
+        print(f"dL/d{name}[0]: yours {grads[k][0]:+.5f}, finite difference {numeric:+.5f}")
+
+# %% [markdown]
+# ## Exercise 4: `gru_step`: one step of the GRU, the lecture's way
 #
 # $$r_t = \sigma(W_{xr} x_t + W_{hr} h_{t-1} + b_r), \quad z_t = \sigma(W_{xz} x_t + W_{hz} h_{t-1} + b_z)$$
 # $$\tilde h_t = \tanh(W_{xh} x_t + W_{hh} (r_t \odot h_{t-1}) + b_h), \qquad
@@ -182,7 +233,7 @@ def gru_step(x_t, h_prev, W_xh, W_hh, b):
 check("gru_step")
 
 # %% [markdown]
-# ## Exercise 4: `LSTMLayer`: an LSTM layer equal to `nn.LSTM`, end to end
+# ## Exercise 5: `LSTMLayer`: an LSTM layer equal to `nn.LSTM`, end to end
 #
 # Now in PyTorch, so autograd gives the gradients. The layer below has exactly `nn.LSTM`'s
 # parameters (`weight_ih_l0` `(4H, D)`, `weight_hh_l0` `(4H, H)` and two biases `bias_ih_l0`,

@@ -466,6 +466,18 @@ _PEEP06 = ("import numpy as np\ndef peephole_lstm_step(x_t, h_prev, c_prev, W_xh
            "    o = {o}\n    return o * np.tanh(c_t), c_t\n")
 _PEEP06_OK = dict(i="sig(a_i + w_ci * c_prev)", f="sig(a_f + w_cf * c_prev)", o="sig(a_o + w_co * c_t)")
 
+_GRADS06 = ("import numpy as np\n"
+            "def peephole_grads(x_t, h_prev, c_prev, W_xh, W_hh, b, w_ci, w_cf, w_co, dh_t):\n"
+            "    sig = lambda a: 1 / (1 + np.exp(-a))\n"
+            "    a_i, a_f, a_c, a_o = np.split(x_t @ W_xh.T + h_prev @ W_hh.T + b, 4, axis=1)\n"
+            "    i, f, g = sig(a_i + w_ci * c_prev), sig(a_f + w_cf * c_prev), np.tanh(a_c)\n"
+            "    c_t = f * c_prev + i * g\n    o = sig(a_o + w_co * c_t)\n"
+            "    d_o = dh_t * np.tanh(c_t) * {do}\n"
+            "    d_c = dh_t * o * (1 - np.tanh(c_t) ** 2){second}\n"
+            "    d_i, d_f = d_c * g * i * (1 - i), d_c * c_prev * f * (1 - f)\n"
+            "    return (d_i * {peek_if}).{red}(axis=0), (d_f * {peek_if}).{red}(axis=0), (d_o * {peek_o}).{red}(axis=0)\n")
+_GRADS06_OK = dict(do="o * (1 - o)", second=" + d_o * w_co", peek_if="c_prev", peek_o="c_t", red="sum")
+
 VARIANTS["06_lstm_gru"] = {
     "lstm_step": {
         "forget_input_swapped": _LSTM06.format(**{**_LSTM06_OK, "cell": "i * c_prev + f * g"}),
@@ -488,6 +500,14 @@ VARIANTS["06_lstm_gru"] = {
         "gates_peek_at_h_not_c": _PEEP06.format(**{"i": "sig(a_i + w_ci * h_prev)", "f": "sig(a_f + w_cf * h_prev)",
                                                    "o": "sig(a_o + w_co * h_prev)"}),
         "o_peephole_forgotten": _PEEP06.format(**{**_PEEP06_OK, "o": "sig(a_o)"}),
+    },
+    "peephole_grads": {
+        "second_path_to_the_cell_missing": _GRADS06.format(**{**_GRADS06_OK, "second": ""}),
+        "sigma_prime_of_o_missing": _GRADS06.format(**{**_GRADS06_OK, "do": "1"}),
+        "w_co_gradient_reads_the_old_cell": _GRADS06.format(**{**_GRADS06_OK, "peek_o": "c_prev"}),
+        "w_ci_w_cf_gradients_read_the_new_cell": _GRADS06.format(**{**_GRADS06_OK, "peek_if": "c_t"}),
+        "batch_mean_not_sum": _GRADS06.format(**{**_GRADS06_OK, "red": "mean"}),
+        "not_summed_over_the_batch": _GRADS06.format(**{**_GRADS06_OK, "red": "cumsum"}),
     },
     "gru_step": {
         "z_and_one_minus_z_swapped": _GRU06.format(**{**_GRU06_OK, "mix": "(1 - z) * h_prev + z * h_tilde"}),

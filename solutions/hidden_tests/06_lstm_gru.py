@@ -148,6 +148,68 @@ def peephole_precise_timing_and_saturation(student):
     expect_close(h_t, h_ref.numpy(), "with saturated gates (inputs and cells ×30), h_t differs")
 
 
+# ----------------------------------------------------------------------------- peephole_grads
+
+def _peep_grads_reference(args, dh):
+    """Autograd through LSTMCellScratch(peephole=True), float64, loss Σ dh ⊙ h_t."""
+    import torch
+    from course_lib.lstm_gru import LSTMCellScratch
+    cell = LSTMCellScratch(args[0].shape[1], args[1].shape[1], peephole=True).double()
+    with torch.no_grad():
+        for n, v in zip(_PEEP_NAMES, args[3:]):
+            getattr(cell, n).copy_(torch.from_numpy(v))
+    h_t, _ = cell(torch.from_numpy(args[0]), (torch.from_numpy(args[1]), torch.from_numpy(args[2])))
+    (h_t * torch.from_numpy(dh)).sum().backward()
+    return [getattr(cell, n).grad.numpy().copy() for n in ("w_ci", "w_cf", "w_co")]
+
+
+def _peep_grads_args(Bn, Dn, Hn, x_scale=1.0, c_scale=1.5, w_scale=1.0):
+    return [rng.normal(size=(Bn, Dn)) * x_scale, rng.normal(size=(Bn, Hn)), rng.normal(size=(Bn, Hn)) * c_scale,
+            rng.normal(size=(4 * Hn, Dn)) * 0.7, rng.normal(size=(4 * Hn, Hn)) * 0.7, rng.normal(size=4 * Hn) * 0.7,
+            rng.normal(size=Hn) * w_scale, rng.normal(size=Hn) * w_scale, rng.normal(size=Hn) * w_scale]
+
+
+def _peep_grads_call(student, args, dh):
+    out = student.call("peephole_grads", *args, dh)
+    expect(isinstance(out, (tuple, list)) and len(out) == 3, "peephole_grads must return (dw_ci, dw_cf, dw_co)")
+    return [as_array(g, n, (args[1].shape[1],)) for n, g in zip(("dw_ci", "dw_cf", "dw_co"), out)]
+
+
+@test("peephole_grads", points=1)
+def peephole_grads_several_sizes(student):
+    """(B, D, H) in (1, 1, 1), (2, 7, 3), (6, 3, 9): all three gradients equal autograd's to 1e-9"""
+    for Bn, Dn, Hn in ((1, 1, 1), (2, 7, 3), (6, 3, 9)):
+        args = _peep_grads_args(Bn, Dn, Hn)
+        dh = rng.normal(size=(Bn, Hn))
+        got, ref = _peep_grads_call(student, args, dh), _peep_grads_reference(args, dh)
+        for n, g, r in zip(("dw_ci", "dw_cf", "dw_co"), got, ref):
+            expect_close(g, r, f"{n} differs from autograd's for B={Bn}, D={Dn}, H={Hn}", atol=1e-9, rtol=1e-9)
+
+
+@test("peephole_grads", points=1)
+def peephole_grads_are_per_unit(student):
+    """∂L/∂h_t non-zero in one unit only: every other unit's peephole gradients are exactly 0"""
+    Bn, Dn, Hn = 3, 4, 5
+    args = _peep_grads_args(Bn, Dn, Hn)
+    dh = np.zeros((Bn, Hn))
+    dh[:, 2] = rng.normal(size=Bn)
+    got, ref = _peep_grads_call(student, args, dh), _peep_grads_reference(args, dh)
+    for n, g, r in zip(("dw_ci", "dw_cf", "dw_co"), got, ref):
+        expect(np.all(np.abs(np.delete(g, 2)) < 1e-12), f"{n}: only unit 2 receives a gradient at h_t, and a "
+               "peephole is diagonal (unit k's gate reads only unit k's cell), so the other entries must be 0")
+        expect_close(g, r, f"{n} differs from autograd's with ∂L/∂h_t in one unit only")
+
+
+@test("peephole_grads", points=1)
+def peephole_grads_with_saturated_gates(student):
+    """inputs ×20 and strong peepholes (gates near 0 or 1): still autograd's gradients, finite"""
+    args = _peep_grads_args(4, 3, 4, x_scale=20.0, c_scale=3.0, w_scale=3.0)
+    dh = rng.normal(size=(4, 4))
+    got, ref = _peep_grads_call(student, args, dh), _peep_grads_reference(args, dh)
+    for n, g, r in zip(("dw_ci", "dw_cf", "dw_co"), got, ref):
+        expect_close(g, r, f"{n} differs from autograd's with saturated gates")
+
+
 @test("gru_step", points=1)
 def several_sizes_gru(student):
     """B, D, H in (1, 1, 1), (2, 7, 3), (5, 2, 8)"""

@@ -213,6 +213,125 @@ def a_sequence_equals_the_course_peephole_cell(student):
                          "(o_t peeks at the new c_t through w_co)")
 
 
+# ----------------------------------------------------------------------------- peephole_grads
+# Reference: autograd through the course's LSTMCellScratch(peephole=True), float64, loss Σ dh_t ⊙ h_t.
+# The messages come from the hand formulas below, one mistake at a time.
+
+def _autograd_peephole_grads(args, dh):
+    import torch
+    from course_lib.lstm_gru import LSTMCellScratch
+    x, h, c, Wx, Wh, b, w_ci, w_cf, w_co = args
+    cell = LSTMCellScratch(x.shape[1], h.shape[1], peephole=True).double()
+    with torch.no_grad():
+        for n, v in zip(("W_xh", "W_hh", "b", "w_ci", "w_cf", "w_co"), (Wx, Wh, b, w_ci, w_cf, w_co)):
+            getattr(cell, n).copy_(torch.from_numpy(v))
+    h_t, _ = cell(torch.from_numpy(x), (torch.from_numpy(h), torch.from_numpy(c)))
+    (h_t * torch.from_numpy(dh)).sum().backward()
+    return tuple(getattr(cell, n).grad.numpy().copy() for n in ("w_ci", "w_cf", "w_co"))
+
+
+def _hand_peephole_grads(args, dh, second_path=True, sigma_prime=True, sigma_prime_o=True, o_reads="new",
+                          i_f_read="old"):
+    """The derivation, with switches for the usual mistakes."""
+    x, h, c, Wx, Wh, b, w_ci, w_cf, w_co = args
+    a_i, a_f, a_c, a_o = np.split(x @ Wx.T + h @ Wh.T + b, 4, axis=1)
+    i, f, g = sigmoid(a_i + w_ci * c), sigmoid(a_f + w_cf * c), np.tanh(a_c)
+    c_new = f * c + i * g
+    o = sigmoid(a_o + w_co * c_new)
+    d = (lambda s: s * (1 - s)) if sigma_prime else (lambda s: 1.0)
+    d_pre_o = dh * np.tanh(c_new) * (d(o) if sigma_prime_o else 1.0)
+    d_c = dh * o * (1 - np.tanh(c_new) ** 2) + (d_pre_o * w_co if second_path else 0)
+    peek = c if i_f_read == "old" else c_new
+    return ((d_c * g * d(i) * peek).sum(0), (d_c * c * d(f) * peek).sum(0),
+            (d_pre_o * (c_new if o_reads == "new" else c)).sum(0))
+
+
+def _grads_case(seed, Bn, Dn, Hn, peepholes=(True, True, True)):
+    r = np.random.default_rng(seed)
+    args = [r.normal(size=(Bn, Dn)), r.normal(size=(Bn, Hn)) * 0.5, r.normal(size=(Bn, Hn)) * 1.5,
+            r.normal(size=(4 * Hn, Dn)) * 0.5, r.normal(size=(4 * Hn, Hn)) * 0.5, r.normal(size=4 * Hn) * 0.5]
+    args += [r.normal(size=Hn) * (1.0 if on else 0.0) for on in peepholes]
+    return args, r.normal(size=(Bn, Hn))
+
+
+def _student_grads(student, args, dh):
+    out = student.call("peephole_grads", *args, dh)
+    expect(isinstance(out, (tuple, list)) and len(out) == 3, "peephole_grads must return (dw_ci, dw_cf, dw_co)")
+    Bn, Hn = args[1].shape
+    grads = []
+    for name, g in zip(("dw_ci", "dw_cf", "dw_co"), out):
+        arr = as_array(g, name)
+        expect(arr.shape != (Bn, Hn), f"{name} has shape (B, H) = {(Bn, Hn)}: a peephole is shared by every row of "
+               "the batch, so its gradient SUMS the rows, shape (H,)")
+        grads.append(as_array(arr, name, shape=(Hn,)))
+    return grads
+
+
+def _name_the_mistake(got, args, dh, which):
+    """If ``got`` (a list of 3) matches a known mistake in the entries ``which``, fail with its message."""
+    mistakes = {
+        "σ'(o) is missing: ∂L/∂o_t = ∂L/∂h_t ⊙ tanh(c_t) must be multiplied by o_t ⊙ (1 − o_t) to reach o_t's "
+        "pre-activation (which w_co ⊙ c_t is part of)": dict(sigma_prime_o=False),
+        "σ' is missing: the gradient through a gate's σ is multiplied by σ'(a) = gate ⊙ (1 − gate)":
+            dict(sigma_prime=False, sigma_prime_o=False),
+        "∂L/∂c_t misses its second path: with w_co ≠ 0, c_t reaches h_t through tanh(c_t) AND through o_t's "
+        "peephole, so ∂L/∂c_t = ∂L/∂h_t ⊙ o_t ⊙ (1 − tanh²(c_t)) + (∂L/∂ pre-activation of o_t) ⊙ w_co":
+            dict(second_path=False),
+        "∂L/∂w_co multiplies by c_{t-1}: o_t's peephole reads the NEW cell, w_co ⊙ c_t": dict(o_reads="old"),
+        "∂L/∂w_ci and ∂L/∂w_cf multiply by c_t: i_t and f_t read the OLD cell, w_ci ⊙ c_{t-1}, w_cf ⊙ c_{t-1}":
+            dict(i_f_read="new"),
+    }
+    Bn = args[0].shape[0]
+    for message, switch in mistakes.items():
+        wrong = _hand_peephole_grads(args, dh, **switch)
+        if all(np.allclose(got[k], wrong[k], atol=1e-7) for k in which) and \
+                not all(np.allclose(wrong[k], _hand_peephole_grads(args, dh)[k], atol=1e-7) for k in which):
+            expect(False, message)
+    right = _hand_peephole_grads(args, dh)
+    if Bn > 1 and all(np.allclose(got[k], right[k] / Bn, atol=1e-7) for k in which):
+        expect(False, "you averaged over the batch: L sums over the rows, so ∂L/∂w sums them too")
+
+
+@test("peephole_grads", points=1)
+def output_peephole_gradient(student):
+    """∂L/∂w_co = Σ_batch ∂L/∂h_t ⊙ tanh(c_t) ⊙ σ'(o) ⊙ c_t, on two random cases (all peepholes on)"""
+    for seed, (Bn, Dn, Hn) in ((650, (3, 4, 5)), (651, (4, 2, 3))):
+        args, dh = _grads_case(seed, Bn, Dn, Hn)
+        got = _student_grads(student, args, dh)
+        _name_the_mistake(got, args, dh, which=[2])
+        expect_close(got[2], _autograd_peephole_grads(args, dh)[2], "dw_co differs from autograd's ∂L/∂w_co: "
+                     "∂L/∂o_t = ∂L/∂h_t ⊙ tanh(c_t), times σ'(o) = o(1 − o), times the cell it reads, c_t, summed "
+                     "over the batch")
+
+
+@test("peephole_grads", points=1)
+def input_and_forget_peephole_gradients_without_w_co(student):
+    """w_co = 0 (one path from c_t to h_t): ∂L/∂w_ci and ∂L/∂w_cf, two random cases"""
+    for seed, (Bn, Dn, Hn) in ((652, (3, 4, 5)), (653, (2, 3, 4))):
+        args, dh = _grads_case(seed, Bn, Dn, Hn, peepholes=(True, True, False))
+        got = _student_grads(student, args, dh)
+        _name_the_mistake(got, args, dh, which=[0, 1])
+        ref = _autograd_peephole_grads(args, dh)
+        expect_close(got[0], ref[0], "dw_ci differs from autograd's (w_co = 0): ∂L/∂c_t = ∂L/∂h_t ⊙ o_t ⊙ "
+                     "(1 − tanh²(c_t)); then ∂L/∂i_t = ∂L/∂c_t ⊙ c̃_t, times σ'(i), times c_{t-1}, summed over the batch")
+        expect_close(got[1], ref[1], "dw_cf differs from autograd's (w_co = 0): ∂L/∂f_t = ∂L/∂c_t ⊙ c_{t-1}, "
+                     "times σ'(f), times c_{t-1}, summed over the batch")
+
+
+@test("peephole_grads", points=1)
+def the_output_peephole_adds_a_path_to_the_cell(student):
+    """all peepholes on: ∂L/∂c_t has two terms, so ∂L/∂w_ci and ∂L/∂w_cf change; two random cases"""
+    for seed, (Bn, Dn, Hn) in ((654, (3, 4, 5)), (655, (5, 2, 3))):
+        args, dh = _grads_case(seed, Bn, Dn, Hn)
+        args[8] = args[8] * 2                        # a strong output peephole, so the second path matters
+        got = _student_grads(student, args, dh)
+        _name_the_mistake(got, args, dh, which=[0, 1])
+        ref = _autograd_peephole_grads(args, dh)
+        expect_close(got[0], ref[0], "dw_ci differs from autograd's with w_co ≠ 0 (it was right with w_co = 0?): "
+                     "∂L/∂c_t must include the path through o_t's peephole")
+        expect_close(got[1], ref[1], "dw_cf differs from autograd's with w_co ≠ 0")
+
+
 # ----------------------------------------------------------------------------- gru_step
 
 @test("gru_step", points=1)
