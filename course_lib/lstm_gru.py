@@ -374,5 +374,35 @@ def last_step_accuracy(model: nn.Module, idx: torch.Tensor, targets: torch.Tenso
     return float((logits[:, -1].argmax(-1).cpu() == targets[:, -1]).double().mean())
 
 
+@torch.no_grad()
+def trace_gates(rnn: nn.Module, x: torch.Tensor) -> list[dict[str, torch.Tensor]]:
+    """Run an LSTM or GRU over ``x`` (B, T, D) step by step with the scratch cells' ``step`` and
+    return, for every layer, each quantity by its lecture name as a (B, T, H) tensor: i, f,
+    c_tilde, o, c, h (LSTM) or r, z, h_tilde, h (GRU), from h_0 = c_0 = 0.
+
+    ``rnn`` is nn.LSTM / nn.GRU (its weights are copied into LSTMScratch / GRUScratch in nn.GRU's
+    convention, so the trace is of the same function) or an LSTMScratch / GRUScratch."""
+    if isinstance(rnn, (nn.LSTM, nn.GRU)):
+        scratch = (LSTMScratch(rnn.input_size, rnn.hidden_size, rnn.num_layers) if isinstance(rnn, nn.LSTM)
+                   else GRUScratch(rnn.input_size, rnn.hidden_size, rnn.num_layers, reset_after=True))
+        copy_from_torch(scratch.to(device=x.device, dtype=x.dtype), rnn)
+    elif isinstance(rnn, (LSTMScratch, GRUScratch)):
+        scratch = rnn
+    else:
+        raise TypeError(f"expected nn.LSTM, nn.GRU, LSTMScratch or GRUScratch, got {type(rnn).__name__}")
+    if not isinstance(x, torch.Tensor) or x.ndim != 3:
+        raise ValueError(f"x must be (batch, time, features), got {tuple(getattr(x, 'shape', ()))}")
+    layers, layer_input = [], x
+    for cell in scratch.cells:
+        state, steps = cell.init_state(x.shape[0], x.device, x.dtype), []
+        for x_t in layer_input.unbind(1):
+            q = cell.step(x_t, state)
+            state = (q["h"], q["c"]) if isinstance(cell, LSTMCellScratch) else q["h"]
+            steps.append(q)
+        layers.append({k: torch.stack([q[k] for q in steps], 1) for k in steps[0]})   # each (B, T, H)
+        layer_input = layers[-1]["h"]
+    return layers
+
+
 __all__ = ["LSTMCellScratch", "GRUCellScratch", "LSTMScratch", "GRUScratch", "copy_from_torch", "copy_to_torch",
-           "set_memory_bias", "count_parameters", "recurrent_parameters", "RecurrentLM", "last_step_accuracy"]
+           "set_memory_bias", "count_parameters", "recurrent_parameters", "RecurrentLM", "last_step_accuracy", "trace_gates"]

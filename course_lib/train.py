@@ -94,6 +94,8 @@ def train(model: torch.nn.Module,
           clip: float | None = None,
           clip_mode: str = "norm",
           scheduler=None,
+          anneal: str | None = None,
+          anneal_from: float = 0.0,
           device: torch.device | str | None = None,
           eval_fn: Callable[[torch.nn.Module], float] | None = None,
           eval_every: int | None = None,
@@ -111,6 +113,13 @@ def train(model: torch.nn.Module,
         ``"value"`` clamps every entry to [−clip, clip]. ``History.grad_norm`` holds the global
         2-norm before clipping, every step.
     scheduler: an optional ``torch.optim.lr_scheduler`` stepped after every optimiser step.
+    anneal: ``"cosine"`` or ``"linear"`` decays every learning rate from its starting value to 0
+        over the *budget*: at each step the fraction p used so far is steps done / ``steps`` or
+        elapsed / ``seconds``, whichever is further. The rate stays lr₀ until p reaches
+        ``anneal_from`` (default 0: decay from the start), then falls over the rest of the budget,
+        q = (p − anneal_from) / (1 − anneal_from): lr = lr₀·½(1 + cos πq) or lr₀·(1 − q).
+        A budget in seconds has no step count to give a scheduler, which is why the loop does it.
+        Deterministic when only ``steps`` is given.
     eval_fn(model) -> loss, run every ``eval_every`` steps and at the end, in eval mode.
     """
     if not isinstance(model, torch.nn.Module):
@@ -125,6 +134,12 @@ def train(model: torch.nn.Module,
         raise ValueError(f"clip must be > 0 or None, got {clip!r}")
     if clip_mode not in ("norm", "value"):
         raise ValueError(f"clip_mode must be 'norm' or 'value', got {clip_mode!r}")
+    if anneal not in (None, "cosine", "linear"):
+        raise ValueError(f"anneal must be None, 'cosine' or 'linear', got {anneal!r}")
+    if not 0.0 <= anneal_from < 1.0:
+        raise ValueError(f"anneal_from must be in [0, 1), got {anneal_from!r}")
+    if anneal is not None and scheduler is not None:
+        raise ValueError("give anneal=... or scheduler=..., not both: both would set the learning rate")
     device = get_device() if device is None else torch.device(device)
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -132,6 +147,7 @@ def train(model: torch.nn.Module,
         raise ValueError("the model has no trainable parameters")
     optimizer = optimizer or torch.optim.Adam(params, lr=lr)
     source = batches if callable(batches) else iter(batches)
+    base_lrs = [group["lr"] for group in optimizer.param_groups]
 
     from tqdm.auto import tqdm  # imported here: only training needs the progress bar
     bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False)
@@ -165,6 +181,9 @@ def train(model: torch.nn.Module,
                 norm = grad_norm(params)
                 if clip is not None:
                     clip_grad_value_(params, clip)
+            if anneal is not None:
+                p = max(step / steps if steps else 0.0, (time.perf_counter() - start) / seconds if seconds else 0.0)
+                _anneal(optimizer, base_lrs, anneal, (p - anneal_from) / (1.0 - anneal_from))
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
@@ -188,6 +207,15 @@ def train(model: torch.nn.Module,
     if eval_fn is not None and (not history.eval_step or history.eval_step[-1] != step):
         _evaluate(model, eval_fn, step, history)
     return history
+
+
+def _anneal(optimizer: torch.optim.Optimizer, base_lrs: list[float], shape: str, p: float) -> None:
+    """Set every group's lr to its starting value times the decay at fraction p of the decay phase
+    (p ≤ 0: not started, full rate; p = 1: the end, rate 0)."""
+    p = min(max(p, 0.0), 1.0)
+    factor = 0.5 * (1.0 + math.cos(math.pi * p)) if shape == "cosine" else 1.0 - p
+    for group, base in zip(optimizer.param_groups, base_lrs):
+        group["lr"] = base * factor
 
 
 def _evaluate(model, eval_fn, step: int, history: History) -> None:

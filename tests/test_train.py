@@ -1,4 +1,5 @@
 import math
+import time
 
 import pytest
 import torch
@@ -69,8 +70,52 @@ def test_time_budget_and_exhausted_data():
     assert h.stopped_by == "0.2 s budget" and h.seconds[-1] < 1.0
 
 
+class LRRecorder(torch.optim.SGD):
+    """SGD that records the learning rate it is asked to use at every step."""
+
+    def __init__(self, params, lr):
+        super().__init__(params, lr=lr)
+        self.seen = []
+
+    def step(self, closure=None):
+        self.seen.append(self.param_groups[0]["lr"])
+        return super().step(closure)
+
+
+@pytest.mark.parametrize("shape", ["cosine", "linear"])
+def test_anneal_over_a_step_budget(shape):
+    model = Bigram(4)
+    opt = LRRecorder(model.parameters(), lr=0.2)
+    batches = lm_random_batches(_stream(), 8, 6, generator=torch.Generator().manual_seed(0))
+    train(model, batches, steps=10, optimizer=opt, anneal=shape, progress=False, device="cpu")
+    want = [0.2 * (0.5 * (1 + math.cos(math.pi * k / 10)) if shape == "cosine" else 1 - k / 10) for k in range(10)]
+    assert opt.seen == pytest.approx(want, abs=1e-12)          # starts at lr0, never reaches 0 before the end
+    assert opt.seen[0] == pytest.approx(0.2) and opt.seen[-1] < 0.03
+
+
+def test_anneal_from_keeps_the_rate_then_decays():
+    model = Bigram(4)
+    opt = LRRecorder(model.parameters(), lr=0.1)
+    batches = lm_random_batches(_stream(), 8, 6, generator=torch.Generator().manual_seed(0))
+    train(model, batches, steps=8, optimizer=opt, anneal="linear", anneal_from=0.5, progress=False, device="cpu")
+    assert opt.seen == pytest.approx([0.1] * 5 + [0.075, 0.05, 0.025], abs=1e-12)   # flat, then linear to 0
+
+
+def test_anneal_over_a_time_budget():
+    model = Bigram(4)
+    opt = LRRecorder(model.parameters(), lr=0.1)
+    x, y = next(lm_random_batches(_stream(), 2, 3, generator=torch.Generator().manual_seed(0)))
+    h = train(model, lambda: (time.sleep(0.01), (x, y))[1], seconds=0.3, optimizer=opt, anneal="linear",
+              progress=False, device="cpu")
+    assert h.stopped_by == "0.3 s budget" and len(opt.seen) >= 5
+    assert opt.seen == sorted(opt.seen, reverse=True) and opt.seen[0] > 0.09 and opt.seen[-1] < 0.05
+
+
 @pytest.mark.parametrize("kwargs, match", [({}, "steps=... or seconds"), ({"steps": 0}, "positive int"),
-                                           ({"steps": 1, "clip": -1}, "clip must be")])
+                                           ({"steps": 1, "clip": -1}, "clip must be"),
+                                           ({"steps": 1, "anneal": "cos"}, "anneal must be"),
+                                           ({"steps": 1, "anneal": "linear", "anneal_from": 1.0}, "anneal_from"),
+                                           ({"steps": 1, "anneal": "cosine", "scheduler": object()}, "not both")])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         train(Bigram(2), [], progress=False, **kwargs)

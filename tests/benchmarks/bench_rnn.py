@@ -1,8 +1,9 @@
 """Scratch RNN vs nn.RNN (fwd+bwd, batch 64, T 100, hidden 256) and the char-LM held-out loss after
-30, 60 and 120 s of CPU training, the course's default model and trainer (RNNLM + train.train) against a
-plain PyTorch nn.GRU baseline in the same run, alternating (the setup of
-../shared/notes/performance-anchors.md: 1 layer, h 256, embedding 64, seq 100, batch 64, Adam 2e-3,
-clip 1.0, 90/10 split; evaluation time not counted).
+60 and 120 s of CPU training: the course's default char model and trainer (course_lib.charlm's
+recipe: RecurrentLM LSTM + train.train, Adam 4e-3 decayed to 0 over the budget's last quarter) against the
+plain PyTorch nn.GRU baseline of ../shared/notes/performance-anchors.md (1 layer, h 256, embedding 64,
+seq 100, batch 64, Adam 2e-3, clip 1.0), on the same 90/10 split and held-out batches, in the same
+run, alternating course/baseline; evaluation time not counted.
 
     python tests/benchmarks/bench_rnn.py [threads] [--no-lm | --lm-only]
 """
@@ -12,10 +13,8 @@ import time
 
 import torch
 
-from course_lib import data, seed_everything
-from course_lib.rnn import RNNLM, RNNScratch
-from course_lib.text import Vocab, char_tokenize, lm_random_batches, lm_sequential_batches
-from course_lib.train import evaluate_loss, train
+from course_lib import seed_everything
+from course_lib.rnn import RNNScratch
 
 threads = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 1
 torch.set_num_threads(threads)
@@ -37,16 +36,13 @@ if "--no-lm" in sys.argv:
     sys.exit(0)
 
 # ---------------------------------------------------------------------------------------------- char-LM
-# The course's default char LM is course_lib.rnn.RNNLM (notebook 03 trains it; no notebook trains
-# lstm_gru.RecurrentLM), trained by the course's one loop, course_lib.train.train. The baseline is a
-# plain PyTorch nn.GRU LM with its own loop, the anchors' setup (../shared/notes/performance-anchors.md).
-# The two alternate in 10 s slices of training in this one process, so background load hits both alike;
-# each is evaluated on the same held-out batches at 30, 60 and 120 s of its own training time.
-text = data.load_text("tinyshakespeare")
-vocab = Vocab(char_tokenize(text), specials=())
-ids = torch.tensor(vocab.encode(char_tokenize(text)))
-cut = int(0.9 * len(ids))
-held_out = list(lm_sequential_batches(ids[cut:], 64, 100))
+# The course's default char LM is course_lib.charlm's recipe (notebook 06 ships its checkpoints),
+# trained by the course's one loop. Its learning-rate decay is placed in the budget, so each budget is
+# a separate run (60 s, then 120 s), each followed by the baseline with the same budget.
+from course_lib import charlm  # noqa: E402
+
+vocab, ids, cut = charlm.corpus()
+held_out = charlm.held_out_batches(ids, cut)
 
 
 class GRULanguageModel(torch.nn.Module):
@@ -61,11 +57,15 @@ class GRULanguageModel(torch.nn.Module):
         return self.head(self.gru(self.emb(x))[0])
 
 
-def baseline_train(model, opt, gen, seconds):
-    """Plain loop: random windows, cross-entropy, Adam, clip 1.0; returns the steps done."""
+def baseline_run(seconds):
+    """Plain loop: random windows, cross-entropy, Adam 2e-3, clip 1.0; returns (loss, steps, s)."""
+    seed_everything(0)
+    model = GRULanguageModel(len(vocab))
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    gen = torch.Generator().manual_seed(0)
     steps, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
-        starts = torch.randint(0, len(ids) - 100 - (len(ids) - cut), (64,), generator=gen)
+        starts = torch.randint(0, cut - 101, (64,), generator=gen)
         x = torch.stack([ids[s:s + 100] for s in starts.tolist()])
         y = torch.stack([ids[s + 1:s + 101] for s in starts.tolist()])
         loss = torch.nn.functional.cross_entropy(model(x).reshape(-1, len(vocab)), y.reshape(-1))
@@ -74,38 +74,19 @@ def baseline_train(model, opt, gen, seconds):
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         steps += 1
-    return steps
-
-
-@torch.no_grad()
-def baseline_loss(model):
+    elapsed = time.perf_counter() - start
     model.eval()
-    total = sum(torch.nn.functional.cross_entropy(model(x).reshape(-1, len(vocab)), y.reshape(-1)).item() * y.numel()
-                for x, y in held_out)
-    model.train()
-    return total / sum(y.numel() for _, y in held_out)
+    with torch.no_grad():
+        total = sum(torch.nn.functional.cross_entropy(model(x).reshape(-1, len(vocab)), y.reshape(-1)).item()
+                    * y.numel() for x, y in held_out)
+    return total / sum(y.numel() for _, y in held_out), steps, elapsed
 
 
-seed_everything(0)
-lm = RNNLM(len(vocab), embed_dim=64, hidden_size=256)
-batches = lm_random_batches(ids[:cut], 64, 100, generator=torch.Generator().manual_seed(0))
-opt = torch.optim.Adam(lm.parameters(), lr=2e-3)
-seed_everything(0)
-base = GRULanguageModel(len(vocab))
-base_opt = torch.optim.Adam(base.parameters(), lr=2e-3)
-base_gen = torch.Generator().manual_seed(0)
-course = {"steps": 0, "seconds": 0.0}
-baseline = {"steps": 0, "seconds": 0.0}
-SLICE = 10
-for elapsed in range(SLICE, 121, SLICE):
-    h = train(lm, batches, seconds=SLICE, optimizer=opt, clip=1.0, device="cpu", progress=False)
-    course["steps"] += len(h.loss)
-    course["seconds"] += h.seconds[-1]
-    t = time.perf_counter()
-    baseline["steps"] += baseline_train(base, base_opt, base_gen, SLICE)
-    baseline["seconds"] += time.perf_counter() - t
-    if elapsed in (30, 60, 120):                  # evaluation time not counted
-        for label, run, loss in (("course RNNLM (nn.RNN tanh)", course, evaluate_loss(lm, held_out, device="cpu")),
-                                 ("baseline nn.GRU", baseline, baseline_loss(base))):
-            print(f"{label:27s} {elapsed:3d} s: {run['steps']} steps, held-out loss {loss:.3f} nats/char "
-                  f"({1000 * run['seconds'] / run['steps']:.0f} ms/step)", flush=True)
+for budget in (60, 120):
+    model, _, h = charlm.train_char_lm("lstm", seconds=budget, device="cpu", progress=False)
+    loss = charlm.held_out_loss(model, held_out, device="cpu")
+    print(f"{'course LSTM (charlm recipe)':27s} {budget:3d} s: {len(h.loss)} steps, held-out loss {loss:.3f} nats/char "
+          f"({1000 * h.seconds[-1] / len(h.loss):.0f} ms/step)", flush=True)
+    loss, steps, elapsed = baseline_run(budget)
+    print(f"{'baseline nn.GRU':27s} {budget:3d} s: {steps} steps, held-out loss {loss:.3f} nats/char "
+          f"({1000 * elapsed / steps:.0f} ms/step)", flush=True)
