@@ -53,6 +53,18 @@ def test_exercises_are_generated_from_solutions():
     assert not stale, f"exercises out of date for {stale}: run `course-grade generate`"
 
 
+def test_exercise_cell_ids_are_stable():
+    """Generated exercise notebooks carry cell ids derived from the cells, not random ones, so that
+    regenerating an unchanged exercise changes nothing."""
+    from course_lib.grading.generate import _stable_ids
+    for ipynb in sorted((REPO / "exercises").glob("[0-9][0-9]_*.ipynb")):
+        nb = jupytext.reads(ipynb.read_text(encoding="utf-8"), fmt="ipynb")
+        committed = [c["id"] for c in nb.cells]
+        _stable_ids(nb)
+        assert committed == [c["id"] for c in nb.cells], f"{ipynb.name}: regenerate with course-grade generate"
+        assert len(set(committed)) == len(committed)
+
+
 def test_committed_lesson_and_solution_notebooks_are_executed():
     """nbval compares stored outputs: a notebook saved without them would check nothing."""
     for folder in ("notebooks", "solutions"):

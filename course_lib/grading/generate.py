@@ -8,6 +8,8 @@ Cells tagged ``solution-only`` (a ``# %% tags=["solution-only"]`` header) are le
 """
 from __future__ import annotations
 
+import hashlib
+
 import re
 from pathlib import Path
 
@@ -80,6 +82,7 @@ def generate(name: str | None = None, check_only: bool = False) -> list[str]:
         py = paths.exercises_dir() / sol.name
         text = exercise_text(sol)
         nb = jupytext.reads(text, fmt="py:percent")
+        _stable_ids(nb)
         ipynb_text = jupytext.writes(nb, fmt="ipynb")
         ipynb = py.with_suffix(".ipynb")
         same = (py.is_file() and py.read_text(encoding="utf-8") == text and ipynb.is_file()
@@ -92,6 +95,17 @@ def generate(name: str | None = None, check_only: bool = False) -> list[str]:
             py.write_text(text, encoding="utf-8")
             ipynb.write_text(ipynb_text, encoding="utf-8")
     return stale
+
+
+def _stable_ids(nb) -> None:
+    """Give every cell an id made from its type and source (nbformat would draw random ones), so
+    regenerating an unchanged exercise rewrites the same file and a changed one diffs only where
+    it changed."""
+    seen: dict[str, int] = {}
+    for cell in nb.cells:
+        digest = hashlib.sha1(f"{cell.cell_type}\n{cell.source}".encode("utf-8")).hexdigest()[:8]
+        seen[digest] = seen.get(digest, 0) + 1
+        cell["id"] = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
 
 
 def _sources(ipynb_text: str) -> list[tuple[str, str]]:
