@@ -144,7 +144,7 @@ for w in probe:
 # `w2v.train_sgns` trains the way word2vec does: plain SGD with the gradients written by hand (the
 # ones you derive in `exercises/02_word2vec`), touching only the rows of the two tables a pair uses,
 # with a learning rate that decays linearly from 0.025 to almost 0. How it is made fast, and the proof
-# that its update is exactly an SGD step through autograd, are in the appendix at the end.
+# that its update is exactly an SGD step through autograd, are in "Under the hood" below.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -200,7 +200,7 @@ plt.show()
 #
 # CBOW makes one training example per centre word, skip-gram one per context word (the ratio is
 # printed below), so in word2vec CBOW is several times cheaper. Here skip-gram's pairs share their
-# noise words (see the appendix), and the two cost about the same. The same 5 epochs:
+# noise words (see "Under the hood" below), and the two cost about the same. The same 5 epochs:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -250,24 +250,7 @@ for name, emb in (("skip-gram", E), ("CBOW", E_cbow)):
 # king − man + woman ≈ queen.
 
 # %% [markdown]
-# ## Recap
-#
-# - A one-hot vector times a matrix selects a row: an embedding table is the lecture's $W$, and
-#   `nn.Embedding` is that lookup. Every word has an input-side vector $v_w$ (row of $W$) and an
-#   output-side vector $u_w$ (column of $W'$).
-# - Skip-gram predicts each context word from the centre, CBOW the centre from the averaged context;
-#   negative sampling replaces the softmax over the whole vocabulary by K noise words.
-# - Trained on Tiny Shakespeare (5 epochs, 2.7 M skip-gram pairs, a few seconds), the neighbours are the
-#   corpus's grammar and cast (thou → art, hast; king → bolingbroke, richard); the standard analogy and
-#   similarity tests are mostly out of reach of a 240,000-word corpus (3.0% / 1.7% of 656 analogies).
-# - To poke: change `show` in the map, or `probe`, or retrain with `window=2` and compare the neighbours.
-#
-# **Next:** `exercises/02_word2vec` (skip-gram pairs, the CBOW loss, the full-softmax and the
-# negative-sampling gradients, which you derive yourself, and cosine neighbours), then
-# `notebooks/03_rnn`: a recurrent network reads a whole sequence instead of a fixed window.
-
-# %% [markdown]
-# ## Appendix: how `train_sgns` trains, and why it is fast
+# ## Under the hood: how `train_sgns` trains, and why it is fast
 #
 # `SkipGramNegSampling` above is an `nn.Module`, and the course's training loop with autograd and
 # Adam could train it. word2vec itself does something leaner: plain SGD, with the gradients written
@@ -301,3 +284,20 @@ _, loss = reference(centres[owner], contexts, negatives[owner])
 print("hand update == SGD step through autograd:",
       torch.allclose(V, V0 - 0.1 * reference.V.weight.grad, atol=1e-12),
       torch.allclose(U, U0 - 0.1 * reference.U.weight.grad, atol=1e-12))
+
+# %% [markdown]
+# ## Recap
+#
+# - A one-hot vector times a matrix selects a row: an embedding table is the lecture's $W$, and
+#   `nn.Embedding` is that lookup. Every word has an input-side vector $v_w$ (row of $W$) and an
+#   output-side vector $u_w$ (column of $W'$).
+# - Skip-gram predicts each context word from the centre, CBOW the centre from the averaged context;
+#   negative sampling replaces the softmax over the whole vocabulary by K noise words.
+# - Trained on Tiny Shakespeare (5 epochs, 2.7 M skip-gram pairs, a few seconds), the neighbours are the
+#   corpus's grammar and cast (thou → art, hast; king → bolingbroke, richard); the standard analogy and
+#   similarity tests are mostly out of reach of a 240,000-word corpus (3.0% / 1.7% of 656 analogies).
+# - To poke: change `show` in the map, or `probe`, or retrain with `window=2` and compare the neighbours.
+#
+# **Next:** `exercises/02_word2vec` (skip-gram pairs, the CBOW loss, the full-softmax and the
+# negative-sampling gradients, which you derive yourself, and cosine neighbours), then
+# `notebooks/03_rnn`: a recurrent network reads a whole sequence instead of a fixed window.
