@@ -229,17 +229,6 @@ class _MatMul:
             return torch.ops.mkldnn._linear_pointwise(a, W, bias, "none", [], "")
         return a @ W.T if bias is None else torch.addmm(bias, a, W.T)
 
-    def weight_grads(self, delta: torch.Tensor, *inputs_T: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
-        """Gradients of weights shared by N rows (every step of every sequence): for each input u,
-        deltaᵀ u = Σ_n δ_n u_nᵀ (M, K), and the bias's Σ_n δ_n (M,). delta (N, M); each input is
-        given transposed, u_T (K, N), contiguous (the summed index n last, as oneDNN wants it)."""
-        if not self._onednn(delta):
-            return [delta.T @ u_T.T for u_T in inputs_T], delta.sum(0)
-        delta_T = delta.T.contiguous()
-        op = torch.ops.mkldnn._linear_pointwise
-        return [op(delta_T, u_T, None, "none", [], "") for u_T in inputs_T], delta_T.sum(1)
-
-
 matmul = _MatMul()
 
 
@@ -305,6 +294,7 @@ class LSTMLayerBPTT(torch.autograd.Function):
         delta = torch.empty_like(gates)                  # δa_t, (B, T, 4H), blocks i, f, c̃, o
         slope = gates.new_empty(B, H4)                   # σ' (i, f, o) and tanh' (c̃) of one step
         one = gates.new_ones(B, H)
+        W_hh_T = W_hh.T.contiguous()
         dh = gates.new_zeros(B, H) if d_hT is None else d_hT.clone(memory_format=torch.contiguous_format)
         dc = gates.new_zeros(B, H) if d_cT is None else d_cT.clone(memory_format=torch.contiguous_format)
         if d_out is not None:
@@ -323,16 +313,22 @@ class LSTMLayerBPTT(torch.autograd.Function):
             torch.addcmul(one, c_tilde, c_tilde, value=-1, out=slope[:, 2 * H:3 * H])  # 1 − c̃² for c̃
             delta[:, t].mul_(slope)
             if t > 0 and d_out is not None:              # δh_{t-1} = ∂L/∂h_{t-1} + W_hhᵀ δa_t
-                dh = matmul.add(d_out[:, t - 1], delta[:, t], W_hh.T)
+                dh = matmul.add(d_out[:, t - 1], delta[:, t], W_hh_T)
             else:
-                dh = matmul.linear(delta[:, t], W_hh.T)
+                dh = matmul.linear(delta[:, t], W_hh_T)
             dc.mul_(f)                                   # δc_{t-1} gets δc_t ⊙ f_t: the highway
         flat = delta.view(B * T, H4)                      # every step's δa, one row per (sequence, step)
         dx = matmul.linear(flat, W_xh.T).view(B, T, -1) if ctx.needs_input_grad[0] else None
-        h_prev_T = x.new_empty(H, B, T)                   # h_{t-1} of every row of flat, transposed
-        h_prev_T[:, :, 0] = h0.T
-        h_prev_T[:, :, 1:] = out[:, :-1].permute(2, 0, 1)
-        (dW_xh, dW_hh), db = matmul.weight_grads(flat, x.view(B * T, -1).T.contiguous(), h_prev_T.view(H, B * T))
+        # Σ_t δa_t [h_{t-1}; x_t; 1]ᵀ: the three weight gradients in one product over all rows (b is the
+        # weight of a constant input 1). inputs_T holds, transposed, what each row of flat multiplied.
+        D = x.shape[2]
+        inputs_T = x.new_empty(H + D + 1, B, T)
+        inputs_T[:H, :, 0] = h0.T
+        inputs_T[:H, :, 1:] = out[:, :-1].permute(2, 0, 1)
+        inputs_T[H:H + D] = x.permute(2, 0, 1)
+        inputs_T[H + D] = 1
+        grads = matmul.linear(inputs_T.view(H + D + 1, B * T), flat.T)            # (H + D + 1, 4H)
+        dW_hh, dW_xh, db = grads[:H].T, grads[H:H + D].T, grads[H + D]
         return dx, dW_xh, dW_hh, db, dh, dc
 
 

@@ -15,6 +15,7 @@ print(f"torch threads: {threads}")
 torch.manual_seed(0)
 x = torch.randn(64, 100, 64)
 models = {"nn.LSTM": torch.nn.LSTM(64, 256, batch_first=True), "LSTMScratch": LSTMScratch(64, 256),
+          "LSTMScratch (bptt=autograd)": LSTMScratch(64, 256, bptt="autograd"),
           "nn.GRU": torch.nn.GRU(64, 256, batch_first=True),
           "GRUScratch (reset_after)": GRUScratch(64, 256, reset_after=True),
           "GRUScratch (lecture)": GRUScratch(64, 256, reset_after=False)}
@@ -29,4 +30,4 @@ for rep in range(8):
 med = {name: statistics.median(v) for name, v in times.items()}
 for name, m in med.items():
     ref = med["nn.LSTM" if "LSTM" in name else "nn.GRU"]
-    print(f"{name:25s} fwd+bwd median {1000 * m:5.0f} ms   {m / ref:.2f}x PyTorch's")
+    print(f"{name:28s} fwd+bwd median {1000 * m:5.0f} ms   {m / ref:.2f}x PyTorch's")
