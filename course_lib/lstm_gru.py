@@ -29,6 +29,10 @@ blocks (i, f, c̃, o) (PyTorch calls c̃ "g"); GRU ``W_xh`` (3H, D), ``W_hh`` (3
 two, b_xh and b_hh (3H each), because in nn.GRU's convention b_hh's h̃ block sits inside the
 reset product (in the lecture's convention they simply add up to the lecture's b).
 
+``LSTMScratch`` runs each layer as ``LSTMLayerBPTT`` by default: the same equations over the whole
+sequence, with the backward pass (BPTT, notebook 04) written out by hand, which is as fast as nn.LSTM
+on a CPU; ``bptt="autograd"`` steps ``LSTMCellScratch`` and lets autograd differentiate.
+
 Shapes are batch-first: x ``(B, T, D)``, outputs ``(B, T, H)``; a cell's state is ``(h, c)``
 (LSTM) or ``h`` (GRU), each ``(B, H)``; stacked states follow nn.LSTM/nn.GRU: ``(L, B, H)``.
 """
@@ -341,7 +345,8 @@ class LSTMScratch(StackedRecurrent):
 
     Two ways to run it, the same function (tests/test_lstm_gru.py checks they agree to 1e-10 in float64):
     ``bptt="hand"`` (the default) runs each layer as ``LSTMLayerBPTT``, the whole sequence at once with
-    the backward pass written out by hand, within about 1.2× of nn.LSTM's time on a CPU;
+    the backward pass written out by hand: forward + backward about as fast as nn.LSTM on the course's
+    CPU (`python tests/benchmarks/bench_lstm_gru.py`, B 64, T 100, D 64, H 256: 0.98-1.10×);
     ``bptt="autograd"`` unrolls ``LSTMCellScratch`` step by step (``StackedRecurrent``) and lets
     autograd build the graph, as every other scratch model of the course does. A peephole LSTM
     always runs step by step (``LSTMLayerBPTT`` has no peephole terms).

@@ -1,12 +1,15 @@
 """The scratch LSTM and GRU equal nn.LSTM / nn.GRU (outputs, final states, every gradient; float64,
 1-2 layers, several sizes); the lecture's GRU is the lecture's equations and is not nn.GRU; tiny
-cases checked by hand; finite differences; weights both ways; the long-range task and its direction."""
+cases checked by hand; finite differences; weights both ways; the long-range task and its direction.
+LSTMScratch's BPTT by hand (LSTMLayerBPTT) equals its step-by-step autograd path and nn.LSTM, every
+gradient, and passes gradcheck."""
 import math
 
 import pytest
 import torch
 
-from course_lib.lstm_gru import (GRUCellScratch, GRUScratch, LSTMCellScratch, LSTMScratch, RecurrentLM,
+from course_lib import lstm_gru as lstm_gru_module
+from course_lib.lstm_gru import (GRUCellScratch, GRUScratch, LSTMCellScratch, LSTMLayerBPTT, LSTMScratch, RecurrentLM,
                                  copy_from_torch, copy_to_torch, count_parameters, recurrent_parameters,
                                  set_memory_bias)
 from course_lib.rnn import StackedRecurrent
@@ -296,9 +299,6 @@ def test_recurrent_lm_scratch_equals_torch(cell):
 
 # ----------------------------------------------------------------------------- LSTMScratch's two paths: BPTT by hand and by autograd
 
-from course_lib import lstm_gru as _lstm_gru_module  # noqa: E402  (the matmul switch)
-from course_lib.lstm_gru import LSTMLayerBPTT  # noqa: E402
-
 HAND_SIZES = SIZES + [(2, 1, 3, 4, 2), (4, 1, 2, 3, 1), (3, 17, 6, 10, 1), (2, 12, 5, 9, 3)]
 
 
@@ -384,7 +384,7 @@ def test_hand_bptt_float32_onednn_and_addmm_agree_with_autograd():
     h0, c0 = torch.randn(2, 5, 16), torch.randn(2, 5, 16)
     weights = {k: torch.ones(()) for k in ("out", "h_n", "c_n")}
     got_auto, g_auto = _run(auto, x, h0, c0, weights, ("out", "h_n", "c_n"))
-    matmul = _lstm_gru_module.matmul
+    matmul = lstm_gru_module.matmul
     saved = matmul.use_onednn
     try:
         for use in (None, False):                        # None: oneDNN if the probe finds it, False: addmm
