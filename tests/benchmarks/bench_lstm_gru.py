@@ -1,6 +1,16 @@
-"""Scratch LSTM/GRU (course_lib.lstm_gru, a Python loop over time in rnn.StackedRecurrent) against
-nn.LSTM / nn.GRU: forward + backward, batch 64, T 100, D 64, hidden 256, CPU, interleaved runs,
-median of 7 after a warm-up. The setup of ../shared/notes/performance-anchors.md."""
+"""Scratch LSTM/GRU (course_lib.lstm_gru) against nn.LSTM / nn.GRU: forward + backward, batch 64, T 100,
+D 64, hidden 256, CPU, interleaved runs, median of 7 after a warm-up. The setup of
+../shared/notes/performance-anchors.md. LSTMScratch runs its layers as LSTMLayerBPTT (BPTT by hand);
+the line indented below it is the same model stepping LSTMCellScratch under autograd (bptt="autograd",
+the path LSTMScratch had before), printed for reference. The GRUs step their cells under autograd.
+
+Measured 2026-11-24, AMD EPYC, 2 cores shared with other jobs, torch 2.13.0+cpu, five runs each:
+  `python tests/benchmarks/bench_lstm_gru.py 1` (load 3.4-3.6): LSTMScratch 0.95-1.14x nn.LSTM (median
+  1.05x; 101-212 ms); bptt="autograd" 1.31-1.70x (median 1.54x).
+  `python tests/benchmarks/bench_lstm_gru.py 2` (load 3.2-5.4, so two threads fight the other jobs:
+  nn.LSTM itself took 351-864 ms, against 102-186 ms with one thread): LSTMScratch 1.43-2.01x (median
+  1.89x); bptt="autograd" 2.79-3.07x (median 2.82x). Re-measure two threads on a quiet machine.
+"""
 import statistics
 import sys
 import time
