@@ -10,7 +10,7 @@ Measured 2026-11-24, AMD EPYC, 2 cores shared with other jobs, torch 2.13.0+cpu,
   `python tests/benchmarks/bench_lstm_gru.py 2` (load 3.2-5.4, so two threads fight the other jobs:
   nn.LSTM itself took 351-864 ms, against 102-186 ms with one thread): LSTMScratch 1.43-2.01x (median
   1.89x); bptt="autograd" 2.79-3.07x (median 2.82x). With 25 repeats (`... 2 25`, load 3.2-4.8):
-  LSTMScratch 1.36x, bptt="autograd" 1.94x, and in the same run the GRUs (1.04x/1.12x on a quiet
+  LSTMScratch 1.36x, bptt="autograd" 1.94x, and in the same run the GRUs (1.04x/1.12x, one thread, quiet
   machine) 2.20x/2.02x: two threads on busy cores penalise every per-step loop. Re-measure on a quiet one.
 """
 import statistics
