@@ -29,6 +29,10 @@ blocks (i, f, c̃, o) (PyTorch calls c̃ "g"); GRU ``W_xh`` (3H, D), ``W_hh`` (3
 two, b_xh and b_hh (3H each), because in nn.GRU's convention b_hh's h̃ block sits inside the
 reset product (in the lecture's convention they simply add up to the lecture's b).
 
+``LSTMScratch`` runs each layer as ``LSTMLayerBPTT`` by default: the same equations over the whole
+sequence, with the backward pass (BPTT, notebook 04) written out by hand, which is as fast as nn.LSTM
+on a CPU; ``bptt="autograd"`` steps ``LSTMCellScratch`` and lets autograd differentiate.
+
 Shapes are batch-first: x ``(B, T, D)``, outputs ``(B, T, H)``; a cell's state is ``(h, c)``
 (LSTM) or ``h`` (GRU), each ``(B, H)``; stacked states follow nn.LSTM/nn.GRU: ``(L, B, H)``.
 """
@@ -38,8 +42,9 @@ import math
 
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 
-from .rnn import RNNLM, HiddenStateStack, StackedRecurrent
+from .rnn import RNNLM, HiddenStateStack, StackedRecurrent, _check_x
 
 CELLS = ("rnn", "lstm", "gru")
 
@@ -181,23 +186,187 @@ class GRUCellScratch(nn.Module):
         return h, h
 
 
+# ----------------------------------------------------------------------------- one LSTM layer, BPTT by hand
+
+def _onednn_probe() -> bool:
+    """True if PyTorch's oneDNN matrix product (the library nn.LSTM runs on, on a CPU) is there and right."""
+    op = getattr(getattr(torch.ops, "mkldnn", None), "_linear_pointwise", None)
+    if op is None or not torch.backends.mkldnn.is_available():
+        return False
+    try:
+        g = torch.Generator().manual_seed(0)
+        a, w, base = (torch.randn(*shape, generator=g) for shape in ((3, 5), (4, 5), (3, 4)))
+        ok = torch.allclose(op.binary(a, base, w, None, "add"), torch.addmm(base, a, w.T), atol=1e-5)
+        return ok and torch.allclose(op(a, w, base[0], "none", [], ""), torch.addmm(base[0], a, w.T), atol=1e-5)
+    except Exception:                                   # an op's signature changed: use torch.addmm
+        return False
+
+
+class _MatMul:
+    """``base + a @ W.T`` (and ``a @ W.T + bias``), on the library that fits the tensors.
+
+    Why: on a CPU, nn.LSTM runs its matrix products in oneDNN; plain ``@`` goes to MKL, which on
+    some CPUs (the course's AMD machine) is about 2× slower at these sizes. For a fair race the
+    hand-written LSTM uses oneDNN too where nn.LSTM would (CPU, float32); anywhere else (float64,
+    CUDA, a PyTorch without the op) it is ``torch.addmm``. ``use_onednn = False`` switches it off.
+    """
+
+    def __init__(self):
+        self.use_onednn = None                          # None: probe on first use
+
+    def _onednn(self, a: torch.Tensor) -> bool:
+        if a.device.type != "cpu" or a.dtype != torch.float32:
+            return False
+        if self.use_onednn is None:
+            self.use_onednn = _onednn_probe()
+        return self.use_onednn
+
+    def add(self, base: torch.Tensor, a: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
+        """base (N, M) + a (N, K) @ W.T, W (M, K)."""
+        if self._onednn(a):
+            return torch.ops.mkldnn._linear_pointwise.binary(a, base, W, None, "add")
+        return torch.addmm(base, a, W.T)
+
+    def linear(self, a: torch.Tensor, W: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+        """a (N, K) @ W.T (W (M, K)) + bias (M,)."""
+        if self._onednn(a):
+            return torch.ops.mkldnn._linear_pointwise(a, W, bias, "none", [], "")
+        return a @ W.T if bias is None else torch.addmm(bias, a, W.T)
+
+
+matmul = _MatMul()
+
+
+def _tanh(a: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """tanh(a) = 2σ(2a) − 1, written to ``out``: the same function, and on the course's CPU PyTorch's
+    sigmoid kernel is several times faster than its tanh (measured: ~4 µs against ~35 µs for 64×256 floats)."""
+    return torch.mul(a, 2, out=out).sigmoid_().mul_(2).sub_(1)
+
+
+class LSTMLayerBPTT(torch.autograd.Function):
+    """One LSTM layer over all T steps, with backpropagation through time written out by hand.
+
+    forward(x (B, T, D), W_xh (4H, D), W_hh (4H, H), b (4H,), h_0 (B, H), c_0 (B, H))
+    -> (outputs h_1..h_T (B, T, H), h_T (B, H), c_T (B, H)).
+
+    The forward is ``LSTMCellScratch.step``'s equations, without building an autograd graph: the input
+    part W_xh x_t + b of every step is one matrix product up front, then each step adds W_hh h_{t-1}
+    (tanh is computed as 2σ(2a) − 1, the same function, because it is faster here; see ``_tanh``).
+    It keeps i, f, c̃, o, c_t and tanh(c_t) of every step for the backward, which is notebook 04's
+    BPTT for the LSTM (δa = gradient at a gate's pre-activation, σ' = σ(1 − σ), tanh' = 1 − tanh²):
+
+        δh_t  = ∂L/∂h_t (from the outputs) + W_hhᵀ δa_{t+1}      (the recurrence through h)
+        δc_t  = δc_{t+1} ⊙ f_{t+1} + δh_t ⊙ o_t ⊙ tanh'(c_t)      (the cell-state highway: only f)
+        δa_o = δh_t ⊙ tanh(c_t) ⊙ σ'(a_o)     δa_i = δc_t ⊙ c̃_t ⊙ σ'(a_i)
+        δa_f = δc_t ⊙ c_{t-1} ⊙ σ'(a_f)       δa_c̃ = δc_t ⊙ i_t ⊙ tanh'(a_c̃)
+        ∂L/∂W_hh = Σ_t δa_t h_{t-1}ᵀ     ∂L/∂W_xh = Σ_t δa_t x_tᵀ     ∂L/∂b = Σ_t δa_t
+        ∂L/∂x_t = W_xhᵀ δa_t             ∂L/∂h_0 = W_hhᵀ δa_1         ∂L/∂c_0 = δc_1 ⊙ f_1
+
+    The weights are shared in time, so their gradients are sums over t: each is one matrix product
+    over all steps (and sequences) at the end. tests/test_lstm_gru.py checks all of it against the
+    step-by-step autograd path, nn.LSTM and finite differences. Differentiable once (no gradient of
+    the gradient).
+    """
+
+    @staticmethod
+    def forward(ctx, x, W_xh, W_hh, b, h0, c0):
+        B, T, D = x.shape
+        H = W_hh.shape[1]
+        x = x.contiguous()
+        gates = matmul.linear(x.view(B * T, D), W_xh, b).view(B, T, 4 * H)   # W_xh x_t + b, every t at once
+        out = x.new_empty(B, T, H)                       # h_t
+        cs = x.new_empty(B, T, H)                        # c_t
+        tanh_c = x.new_empty(B, T, H)                    # tanh(c_t)
+        h, c = h0, c0
+        for t in range(T):
+            pre = matmul.add(gates[:, t], h, W_hh)      # (B, 4H): + W_hh h_{t-1}
+            g = gates[:, t]                              # overwritten by the gates i, f, c̃, o themselves
+            pre[:, 2 * H:3 * H].mul_(2)                  # c̃ = tanh(a) = 2σ(2a) − 1: one sigmoid for all four
+            torch.sigmoid(pre, out=g)
+            i, f, c_tilde, o = g.chunk(4, dim=1)
+            c_tilde.mul_(2).sub_(1)
+            c = torch.mul(f, c, out=cs[:, t]).addcmul_(i, c_tilde)            # c_t = f ⊙ c_{t-1} + i ⊙ c̃
+            h = torch.mul(o, _tanh(c, out=tanh_c[:, t]), out=out[:, t])       # h_t = o ⊙ tanh(c_t)
+        ctx.save_for_backward(x, W_xh, W_hh, h0, c0, gates, out, cs, tanh_c)
+        return out, out[:, -1].clone(), cs[:, -1].clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, d_out, d_hT, d_cT):
+        x, W_xh, W_hh, h0, c0, gates, out, cs, tanh_c = ctx.saved_tensors
+        B, T, H4 = gates.shape
+        H = H4 // 4
+        delta = torch.empty_like(gates)                  # δa_t, (B, T, 4H), blocks i, f, c̃, o
+        slope = gates.new_empty(B, H4)                   # σ' (i, f, o) and tanh' (c̃) of one step
+        one = gates.new_ones(B, H)
+        W_hh_T = W_hh.T.contiguous()
+        dh = gates.new_zeros(B, H) if d_hT is None else d_hT.clone(memory_format=torch.contiguous_format)
+        dc = gates.new_zeros(B, H) if d_cT is None else d_cT.clone(memory_format=torch.contiguous_format)
+        if d_out is not None:
+            d_out = d_out.contiguous()                   # (B, T, H); out.sum() sends a stride-0 one
+            dh += d_out[:, T - 1]
+        for t in reversed(range(T)):
+            g, c_prev = gates[:, t], (cs[:, t - 1] if t else c0)
+            i, f, c_tilde, o = g.chunk(4, dim=1)
+            d_i, d_f, d_c, d_o = delta[:, t].chunk(4, dim=1)
+            dc.addcmul_(dh, torch.addcmul(one, tanh_c[:, t], tanh_c[:, t], value=-1).mul_(o))  # + δh ⊙ o ⊙ tanh'(c_t)
+            torch.mul(dh, tanh_c[:, t], out=d_o)
+            torch.mul(dc, c_tilde, out=d_i)
+            torch.mul(dc, c_prev, out=d_f)
+            torch.mul(dc, i, out=d_c)
+            torch.addcmul(g, g, g, value=-1, out=slope)                                # σ(1 − σ) for i, f, o
+            torch.addcmul(one, c_tilde, c_tilde, value=-1, out=slope[:, 2 * H:3 * H])  # 1 − c̃² for c̃
+            delta[:, t].mul_(slope)
+            if t > 0 and d_out is not None:              # δh_{t-1} = ∂L/∂h_{t-1} + W_hhᵀ δa_t
+                dh = matmul.add(d_out[:, t - 1], delta[:, t], W_hh_T)
+            else:
+                dh = matmul.linear(delta[:, t], W_hh_T)
+            dc.mul_(f)                                   # δc_{t-1} gets δc_t ⊙ f_t: the highway
+        flat = delta.view(B * T, H4)                      # every step's δa, one row per (sequence, step)
+        dx = matmul.linear(flat, W_xh.T).view(B, T, -1) if ctx.needs_input_grad[0] else None
+        # Σ_t δa_t [h_{t-1}; x_t; 1]ᵀ: the three weight gradients in one product over all rows (b is the
+        # weight of a constant input 1). inputs_T holds, transposed, what each row of flat multiplied.
+        D = x.shape[2]
+        inputs_T = x.new_empty(H + D + 1, B, T)
+        inputs_T[:H, :, 0] = h0.T
+        inputs_T[:H, :, 1:] = out[:, :-1].permute(2, 0, 1)
+        inputs_T[H:H + D] = x.permute(2, 0, 1)
+        inputs_T[H + D] = 1
+        grads = matmul.linear(inputs_T.view(H + D + 1, B * T), flat.T)            # (H + D + 1, 4H)
+        dW_hh, dW_xh, db = grads[:H].T, grads[H:H + D].T, grads[H + D]
+        return dx, dW_xh, dW_hh, db, dh, dc
+
+
 # ----------------------------------------------------------------------------- multi-layer, nn.LSTM/nn.GRU interface
 
 class LSTMScratch(StackedRecurrent):
     """A multi-layer LSTM with the batch-first interface of ``nn.LSTM(batch_first=True)``:
 
     forward(x (B, T, D), (h_0, c_0) each (L, B, H), or None) -> (outputs (B, T, H), (h_n, c_n) each (L, B, H)).
+
+    Two ways to run it, the same function (tests/test_lstm_gru.py checks they agree to 1e-10 in float64):
+    ``bptt="hand"`` (the default) runs each layer as ``LSTMLayerBPTT``, the whole sequence at once with
+    the backward pass written out by hand: forward + backward about as fast as nn.LSTM on the course's
+    CPU (`python tests/benchmarks/bench_lstm_gru.py 1`, B 64, T 100, D 64, H 256: median 1.05× nn.LSTM's
+    time, against 1.54× for the step-by-step path; figures in that script's docstring);
+    ``bptt="autograd"`` unrolls ``LSTMCellScratch`` step by step (``StackedRecurrent``) and lets
+    autograd build the graph, as every other scratch model of the course does. A peephole LSTM
+    always runs step by step (``LSTMLayerBPTT`` has no peephole terms).
     """
 
+    BPTT = ("hand", "autograd")
+
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, forget_bias: float = 0.0,
-                 peephole: bool = False):
+                 peephole: bool = False, bptt: str = "hand"):
         _positive_int("num_layers", num_layers)
+        if bptt not in self.BPTT:
+            raise ValueError(f"bptt must be one of {self.BPTT}, got {bptt!r}")
         super().__init__([LSTMCellScratch(input_size if l == 0 else hidden_size, hidden_size, forget_bias, peephole)
                           for l in range(num_layers)])
-        self.num_layers = num_layers
+        self.num_layers, self.bptt = num_layers, bptt
 
     def forward(self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None):
-        per_layer = None
+        _check_x(x, self.input_size)
         if state is not None:
             if not (isinstance(state, (tuple, list)) and len(state) == 2):
                 raise ValueError("state must be a pair (h_0, c_0), as for nn.LSTM")
@@ -205,9 +374,24 @@ class LSTMScratch(StackedRecurrent):
             for name, s in zip(("h_0", "c_0"), state):
                 if tuple(s.shape) != expected:
                     raise ValueError(f"{name} must have shape (num_layers, batch, hidden) = {expected}, got {tuple(s.shape)}")
-            per_layer = list(zip(state[0].unbind(0), state[1].unbind(0)))
+        if self.bptt == "hand" and not any(cell.peephole for cell in self.cells) and x.shape[1] > 0:
+            return self._forward_by_layer(x, state)
+        per_layer = None if state is None else list(zip(state[0].unbind(0), state[1].unbind(0)))
         outputs, final = super().forward(x, per_layer)
         return outputs, (torch.stack([h for h, _ in final]), torch.stack([c for _, c in final]))
+
+    def _forward_by_layer(self, x: torch.Tensor, state):
+        B = x.shape[0]
+        layer_input, h_n, c_n = x, [], []
+        for l, cell in enumerate(self.cells):
+            if state is None:
+                h0 = c0 = x.new_zeros(B, cell.hidden_size)
+            else:
+                h0, c0 = state[0][l], state[1][l]
+            layer_input, h, c = LSTMLayerBPTT.apply(layer_input, cell.W_xh, cell.W_hh, cell.b, h0, c0)
+            h_n.append(h)
+            c_n.append(c)
+        return layer_input, (torch.stack(h_n), torch.stack(c_n))
 
 
 class GRUScratch(HiddenStateStack):
@@ -404,5 +588,6 @@ def trace_gates(rnn: nn.Module, x: torch.Tensor) -> list[dict[str, torch.Tensor]
     return layers
 
 
-__all__ = ["LSTMCellScratch", "GRUCellScratch", "LSTMScratch", "GRUScratch", "copy_from_torch", "copy_to_torch",
-           "set_memory_bias", "count_parameters", "recurrent_parameters", "RecurrentLM", "last_step_accuracy", "trace_gates"]
+__all__ = ["LSTMCellScratch", "GRUCellScratch", "LSTMScratch", "LSTMLayerBPTT", "GRUScratch", "copy_from_torch",
+           "copy_to_torch", "set_memory_bias", "count_parameters", "recurrent_parameters", "RecurrentLM",
+           "last_step_accuracy", "trace_gates"]

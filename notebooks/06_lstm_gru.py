@@ -592,12 +592,14 @@ xb = torch.randn(64, 100, D)
 speed = {"nn.RNN": fwd_bwd_seconds(nn.RNN(D, H, batch_first=True), xb),
          "nn.LSTM": fwd_bwd_seconds(nn.LSTM(D, H, batch_first=True), xb),
          "nn.GRU": fwd_bwd_seconds(nn.GRU(D, H, batch_first=True), xb),
-         "LSTMScratch": fwd_bwd_seconds(LSTMScratch(D, H), xb),
+         "LSTMScratch (BPTT by hand)": fwd_bwd_seconds(LSTMScratch(D, H), xb),
+         "LSTMScratch (autograd, step by step)": fwd_bwd_seconds(LSTMScratch(D, H, bptt="autograd"), xb),
          "GRUScratch (reset after)": fwd_bwd_seconds(GRUScratch(D, H, reset_after=True), xb)}
 for name, sec in speed.items():
-    print(f"{name:34s} {1000 * sec:6.0f} ms")
+    print(f"{name:38s} {1000 * sec:6.0f} ms")
 print(f"GRU / LSTM (PyTorch): {speed['nn.GRU'] / speed['nn.LSTM']:.2f}×;"
-      f" scratch / PyTorch: LSTM {speed['LSTMScratch'] / speed['nn.LSTM']:.2f}×,"
+      f" scratch / PyTorch: LSTM {speed['LSTMScratch (BPTT by hand)'] / speed['nn.LSTM']:.2f}×"
+      f" ({speed['LSTMScratch (autograd, step by step)'] / speed['nn.LSTM']:.2f}× step by step),"
       f" GRU {speed['GRUScratch (reset after)'] / speed['nn.GRU']:.2f}×")
 
 # %% [markdown]
@@ -605,10 +607,17 @@ print(f"GRU / LSTM (PyTorch): {speed['nn.GRU'] / speed['nn.LSTM']:.2f}×;"
 # count (3 blocks instead of 4) and on fewer operations per step. Measured here, PyTorch's CPU
 # LSTM (a fused oneDNN kernel) is not slower than its GRU, so on a CPU the GRU's saving is in
 # parameters and memory, not necessarily in time (on a GPU, where cuDNN fuses both, this notebook
-# has not measured it). The scratch cells are plain PyTorch ops in a Python loop over time, yet close to PyTorch's
-# fused kernels: `python tests/benchmarks/bench_lstm_gru.py` (medians of 7 interleaved runs, one
-# thread, on the course's shared 2-core machine) measured the scratch LSTM at 1.49× nn.LSTM's time
-# and the scratch GRU at 1.03× nn.GRU's. Single runs like the cell above are noisier.
+# has not measured it).
+#
+# How the scratch cells keep up with PyTorch's fused kernels: the GRU is plain PyTorch ops in a
+# Python loop over time, differentiated by autograd. `LSTMScratch` runs each layer as
+# `LSTMLayerBPTT`: the same equations over the whole sequence, with the backward pass written out by
+# hand (notebook 04's BPTT for the LSTM: δc_{t−1} = δc_t ⊙ f_t + …, the weight gradients summed over
+# time in one product), checked against autograd, nn.LSTM and finite differences in the tests;
+# `bptt="autograd"` steps the cell under autograd instead. `python tests/benchmarks/bench_lstm_gru.py`
+# (medians of interleaved runs, one thread, on the course's shared 2-core machine) measured the
+# scratch LSTM at 1.05× nn.LSTM's time by hand and 1.54× step by step, the scratch GRU at 1.04×.
+# Single runs like the cell above are noisier.
 #
 # ## Recap
 #
@@ -624,7 +633,8 @@ print(f"GRU / LSTM (PyTorch): {speed['nn.GRU'] / speed['nn.LSTM']:.2f}×;"
 #   the GRU beat the vanilla RNN and end below the best count model (Kneser-Ney of order 6), which
 #   the RNN does not (table above). Their gates are open or shut, not half-way, and move at word and
 #   line boundaries (heatmap).
-# * A GRU layer has 3/4 of an LSTM's parameters; the scratch cells run within 1.5× of PyTorch's.
+# * A GRU layer has 3/4 of an LSTM's parameters; the scratch cells run within 1.5× of PyTorch's (the
+#   LSTM about as fast, with its BPTT written by hand).
 #
 # **Exercises** (`exercises/06_lstm_gru.ipynb`): `lstm_step` by hand in NumPy; `peephole_lstm_step`,
 # the same step with Gers & Schmidhuber's peepholes, and `peephole_grads`, their gradients derived by

@@ -1,12 +1,15 @@
 """The scratch LSTM and GRU equal nn.LSTM / nn.GRU (outputs, final states, every gradient; float64,
 1-2 layers, several sizes); the lecture's GRU is the lecture's equations and is not nn.GRU; tiny
-cases checked by hand; finite differences; weights both ways; the long-range task and its direction."""
+cases checked by hand; finite differences; weights both ways; the long-range task and its direction.
+LSTMScratch's BPTT by hand (LSTMLayerBPTT) equals its step-by-step autograd path and nn.LSTM, every
+gradient, and passes gradcheck."""
 import math
 
 import pytest
 import torch
 
-from course_lib.lstm_gru import (GRUCellScratch, GRUScratch, LSTMCellScratch, LSTMScratch, RecurrentLM,
+from course_lib import lstm_gru as lstm_gru_module
+from course_lib.lstm_gru import (GRUCellScratch, GRUScratch, LSTMCellScratch, LSTMLayerBPTT, LSTMScratch, RecurrentLM,
                                  copy_from_torch, copy_to_torch, count_parameters, recurrent_parameters,
                                  set_memory_bias)
 from course_lib.rnn import StackedRecurrent
@@ -292,3 +295,160 @@ def test_recurrent_lm_scratch_equals_torch(cell):
     assert torch.allclose(full[:, 3:], rest, atol=1e-10)
     with pytest.raises(ValueError):
         RecurrentLM(11, cell="transformer")
+
+
+# ----------------------------------------------------------------------------- LSTMScratch's two paths: BPTT by hand and by autograd
+
+HAND_SIZES = SIZES + [(2, 1, 3, 4, 2), (4, 1, 2, 3, 1), (3, 17, 6, 10, 1), (2, 12, 5, 9, 3)]
+
+
+def _three_lstms(D, H, L, dtype=D64):
+    """nn.LSTM, LSTMScratch with BPTT by hand, LSTMScratch stepping LSTMCellScratch under autograd: same weights."""
+    ref = torch.nn.LSTM(D, H, num_layers=L, batch_first=True).to(dtype)
+    with torch.no_grad():                               # both of nn.LSTM's biases non-zero and different
+        for l in range(L):
+            getattr(ref, f"bias_hh_l{l}").normal_()
+    hand, auto = LSTMScratch(D, H, L).to(dtype), LSTMScratch(D, H, L, bptt="autograd").to(dtype)
+    copy_from_torch(hand, ref)
+    copy_from_torch(auto, ref)
+    assert hand.bptt == "hand" and auto.bptt == "autograd"
+    return ref, hand, auto
+
+
+def _run(model, x, h0, c0, weights, terms):
+    """Outputs, final states and the gradients of Σ w ⊙ (each returned tensor in ``terms``) for x, h_0, c_0
+    and every weight (for nn.LSTM: bias_ih and bias_hh both get the gradient of the lecture's b)."""
+    x, h0, c0 = (t.detach().clone().requires_grad_(True) for t in (x, h0, c0))
+    out, (h_n, c_n) = model(x, (h0, c0))
+    got = {"out": out, "h_n": h_n, "c_n": c_n}
+    loss = sum((got[k] * weights[k]).sum() for k in terms)
+    loss.backward()
+    grads = {"x": x.grad, "h_0": h0.grad, "c_0": c0.grad}
+    for l in range(model.num_layers):
+        if isinstance(model, LSTMScratch):
+            cell = model.cells[l]
+            grads.update({f"W_xh{l}": cell.W_xh.grad, f"W_hh{l}": cell.W_hh.grad, f"b{l}": cell.b.grad})
+        else:
+            grads.update({f"W_xh{l}": getattr(model, f"weight_ih_l{l}").grad,
+                          f"W_hh{l}": getattr(model, f"weight_hh_l{l}").grad,
+                          f"b{l}": getattr(model, f"bias_ih_l{l}").grad, f"b_hh{l}": getattr(model, f"bias_hh_l{l}").grad})
+    return got, grads
+
+
+@pytest.mark.parametrize("terms", [("out", "h_n", "c_n"), ("out",), ("h_n",), ("c_n",)])
+@pytest.mark.parametrize("B, T, D, H, L", HAND_SIZES)
+def test_hand_bptt_equals_autograd_steps_and_nn_lstm(B, T, D, H, L, terms):
+    """Outputs, (h_n, c_n) and EVERY gradient (weights, biases, x, h_0, c_0) of the hand-written BPTT equal
+    both the step-by-step autograd path and nn.LSTM with copied weights, to 1e-10 in float64, from
+    non-zero initial states; each loss term alone too (the backward's three incoming gradients)."""
+    torch.manual_seed(B * 1000 + T * 10 + L)
+    ref, hand, auto = _three_lstms(D, H, L)
+    x, h0, c0 = torch.randn(B, T, D, dtype=D64), torch.randn(L, B, H, dtype=D64), torch.randn(L, B, H, dtype=D64)
+    weights = {"out": torch.randn(B, T, H, dtype=D64), "h_n": torch.randn(L, B, H, dtype=D64),
+               "c_n": torch.randn(L, B, H, dtype=D64)}
+    got_hand, g_hand = _run(hand, x, h0, c0, weights, terms)
+    for other in (auto, ref):
+        got, g = _run(other, x, h0, c0, weights, terms)
+        for k in got:
+            assert got_hand[k].shape == got[k].shape and (got_hand[k] - got[k]).abs().max() <= 1e-10, k
+        for k in g_hand:
+            assert g[k] is not None and g_hand[k] is not None, k
+            assert (g_hand[k] - g[k]).abs().max() <= 1e-10, f"gradient of {k} ({type(other).__name__})"
+            if k.startswith("b") and other is ref:       # nn.LSTM's second bias gets the same gradient
+                assert (g_hand[k] - g["b_hh" + k[1:]]).abs().max() <= 1e-10
+    assert g_hand["h_0"].abs().max() > 0 and g_hand["c_0"].abs().max() > 0    # the comparisons above were not 0 = 0
+
+
+@pytest.mark.parametrize("T", [1, 3])
+def test_hand_bptt_layer_gradcheck(T):
+    """Finite differences on the layer itself: x, W_xh, W_hh, b, h_0, c_0 all free (float64)."""
+    torch.manual_seed(7 + T)
+    B, D, H = 2, 3, 2
+    args = [torch.randn(*shape, dtype=D64, requires_grad=True)
+            for shape in ((B, T, D), (4 * H, D), (4 * H, H), (4 * H,), (B, H), (B, H))]
+    assert torch.autograd.gradcheck(LSTMLayerBPTT.apply, args)
+    model = LSTMScratch(D, H, 2).double()                # and through the model, with states
+    x, h0, c0 = (torch.randn(*s, dtype=D64, requires_grad=True) for s in ((B, T, D), (2, B, H), (2, B, H)))
+    def flat(x, h0, c0):
+        out, (h_n, c_n) = model(x, (h0, c0))
+        return out, h_n, c_n
+    assert torch.autograd.gradcheck(flat, (x, h0, c0))
+
+
+def test_hand_bptt_float32_onednn_and_addmm_agree_with_autograd():
+    """float32 on the CPU: the oneDNN products (where PyTorch offers them) and torch.addmm give the step-by-step
+    autograd path's outputs and gradients to float32 precision; ``out.sum()`` (a stride-0 gradient) works."""
+    torch.manual_seed(8)
+    _, hand, auto = _three_lstms(6, 16, 2, dtype=torch.float32)
+    x = torch.randn(5, 11, 6)
+    h0, c0 = torch.randn(2, 5, 16), torch.randn(2, 5, 16)
+    weights = {k: torch.ones(()) for k in ("out", "h_n", "c_n")}
+    got_auto, g_auto = _run(auto, x, h0, c0, weights, ("out", "h_n", "c_n"))
+    matmul = lstm_gru_module.matmul
+    saved = matmul.use_onednn
+    try:
+        for use in (None, False):                        # None: oneDNN if the probe finds it, False: addmm
+            matmul.use_onednn = use
+            hand.zero_grad()
+            got, g = _run(hand, x, h0, c0, weights, ("out", "h_n", "c_n"))
+            for k in got:
+                assert (got[k] - got_auto[k]).abs().max() <= 1e-5, k
+            for k in g:
+                assert (g[k] - g_auto[k]).abs().max() <= 1e-4 * max(1.0, g_auto[k].abs().max().item()), k
+    finally:
+        matmul.use_onednn = saved
+
+
+def test_hand_bptt_without_states_without_input_gradient_and_without_grad():
+    torch.manual_seed(9)
+    ref, hand, _ = _three_lstms(4, 5, 2)
+    x = torch.randn(3, 6, 4, dtype=D64)                  # x needs no gradient: the weights still get theirs
+    hand(x)[0].pow(2).sum().backward()
+    ref(x)[0].pow(2).sum().backward()
+    for l, cell in enumerate(hand.cells):
+        assert (cell.W_hh.grad - getattr(ref, f"weight_hh_l{l}").grad).abs().max() <= 1e-10
+        assert (cell.W_xh.grad - getattr(ref, f"weight_ih_l{l}").grad).abs().max() <= 1e-10
+    with torch.no_grad():
+        out, (h_n, c_n) = hand(x)
+        assert not out.requires_grad and (out - ref(x)[0]).abs().max() <= 1e-10
+        assert (h_n[-1] - out[:, -1]).abs().max() == 0
+
+
+def test_peephole_lstm_runs_step_by_step_and_bptt_is_checked():
+    torch.manual_seed(10)
+    peep = LSTMScratch(3, 4, 2, peephole=True).double()
+    assert peep.bptt == "hand"                           # asked for, but a peephole LSTM steps its cells
+    with torch.no_grad():
+        for cell in peep.cells:
+            for w in (cell.w_ci, cell.w_cf, cell.w_co):
+                w.normal_()
+    x = torch.randn(2, 5, 3, dtype=D64)
+    out, (h_n, c_n) = peep(x)
+    layer_input = x
+    for l, cell in enumerate(peep.cells):                # LSTMCellScratch by hand, step by step
+        state, outs = cell.init_state(2), []
+        for x_t in layer_input.unbind(1):
+            q = cell.step(x_t, state)
+            state = (q["h"], q["c"])
+            outs.append(q["h"])
+        layer_input = torch.stack(outs, 1)
+        assert (c_n[l] - state[1]).abs().max() <= 1e-12
+    assert (out - layer_input).abs().max() <= 1e-12
+    with pytest.raises(ValueError, match="bptt"):
+        LSTMScratch(3, 4, bptt="fast")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_hand_bptt_on_cuda_equals_cpu():
+    torch.manual_seed(11)
+    _, hand, _ = _three_lstms(4, 6, 2)
+    x, h0, c0 = torch.randn(3, 7, 4, dtype=D64), torch.randn(2, 3, 6, dtype=D64), torch.randn(2, 3, 6, dtype=D64)
+    weights = {k: torch.ones(()) for k in ("out", "h_n", "c_n")}
+    got_cpu, g_cpu = _run(hand, x, h0, c0, weights, ("out", "h_n", "c_n"))
+    hand.zero_grad()
+    got, g = _run(hand.cuda(), x.cuda(), h0.cuda(), c0.cuda(), {k: w.cuda() for k, w in weights.items()},
+                  ("out", "h_n", "c_n"))
+    for k in got:
+        assert (got[k].cpu() - got_cpu[k]).abs().max() <= 1e-10, k
+    for k in g:
+        assert (g[k].cpu() - g_cpu[k]).abs().max() <= 1e-10, k
