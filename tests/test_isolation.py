@@ -287,7 +287,8 @@ def in_pool(pool: ZygotePool, source: str, *args, preload=("numpy",), timeout: f
 
 PROBE = ("import os, resource\ndef attack():\n"
          "    st = os.stat('.')\n"
-         "    return (sorted(os.listdir('.')), st.st_mode, st.st_mtime_ns, os.getpriority(os.PRIO_PROCESS, 0),\n"
+         "    return (sorted(os.listdir('.')), os.listxattr('.'), st.st_mode, st.st_mtime_ns,\n"
+         "            os.getpriority(os.PRIO_PROCESS, 0),\n"
          "            sorted(os.sched_getaffinity(0)), os.sched_getscheduler(0),\n"
          "            [resource.getrlimit(r) for r in (resource.RLIMIT_NOFILE, resource.RLIMIT_STACK,\n"
          "                                              resource.RLIMIT_MEMLOCK, resource.RLIMIT_NICE)])")
@@ -301,6 +302,8 @@ def test_each_child_of_a_zygote_finds_scratch_empty_and_as_the_first_found_it():
         in_pool(pool, "import os\ndef attack():\n    open('left_behind', 'w').write('x')\n    os.makedirs('a/b/c')\n"
                       "    open('a/b/c/deep', 'w').write('y')\n    os.symlink('/usr', 'link')\n"
                       "    os.mkfifo('fifo')\n    os.chmod('a/b', 0o500)\n    os.utime('.', (1, 1))\n"
+                      "    try:\n        os.setxattr('.', 'user.note', b'for the next one')\n"
+                      "    except OSError:\n        pass\n"  # older kernels' tmpfs has no user.* attributes
                       "    os.chmod('.', 0o500)")
         zygote = pool.get(("numpy",))
         assert in_pool(pool, PROBE) == first

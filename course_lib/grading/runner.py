@@ -136,9 +136,18 @@ class Zygote:
         except (OSError, ValueError):
             reply = None
         if not isinstance(reply, dict) or not reply.get("ok"):
-            self.close(f"the grader's sandbox stopped answering ({what})")
+            said = self._said() if what == "start" else ""  # e.g. a failed import: worth the instructor's eyes
+            self.close(f"the grader's sandbox stopped answering ({what})" + (f": {said}" if said else ""))
             raise SandboxError(self.dead)
         return reply
+
+    def _said(self) -> str:
+        """The end of what the zygote itself printed (never a student's output: children log elsewhere)."""
+        try:
+            self._log.flush()
+            return (Path(self._tmp.name) / "zygote.txt").read_bytes()[-300:].decode("utf-8", "replace").strip()
+        except OSError:
+            return ""
 
     def fork(self, req_r: int, resp_w: int, log_w: int) -> None:
         """Start one child on these descriptors (the caller closes its copies)."""
@@ -162,6 +171,8 @@ class Zygote:
         if not self.dead:
             self.dead = reason
         self.busy = False
+        if self._log.closed:
+            return  # closed before
         try:
             self._ctl.close()
         except OSError:

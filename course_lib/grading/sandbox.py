@@ -361,7 +361,8 @@ def _prctl(option: int, value: int) -> None:
 
 def _empty_folder(path: str, mode: int, times: tuple) -> bool:
     """Remove everything in ``path`` (a child's leftovers, folders it made read-only included) and give
-    ``path`` back its first mode and times; False when that fails (then the zygote quits)."""
+    ``path`` back its first mode, times and (no) extended attributes; False when that fails (then the
+    zygote quits)."""
     def remove_in(folder: str) -> None:
         with os.scandir(folder) as entries:
             for entry in list(entries):
@@ -375,9 +376,11 @@ def _empty_folder(path: str, mode: int, times: tuple) -> bool:
     try:
         os.chmod(path, 0o700)
         remove_in(path)
+        for name in os.listxattr(path):  # user.* attributes a child set on the folder itself
+            os.removexattr(path, name)
         os.chmod(path, mode)
         os.utime(path, ns=times)
-        return not os.listdir(path)
+        return not os.listdir(path) and not os.listxattr(path)
     except Exception:  # noqa: BLE001 (too deep, or anything else that resists: a fresh zygote instead)
         return False
 
