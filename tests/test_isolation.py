@@ -382,14 +382,31 @@ def test_a_dead_zygote_is_replaced_and_no_exercise_is_lost(isolated):
     honest = "def attack(x):\n    return np.asarray(x) + 1"
     with ZygotePool() as pool:
         assert in_pool(pool, honest, [1.0], isolated=isolated).tolist() == [2.0]
-        old = pool.get(("numpy",), isolated=isolated)
+        old = pool.get(("numpy",), isolated)
         os.killpg(old.proc.pid, signal.SIGKILL)  # gone between two children (OOM killer, an operator)
         old.proc.wait()
         assert in_pool(pool, honest, [2.0], isolated=isolated).tolist() == [3.0]
-        new = pool.get(("numpy",), isolated=isolated)
+        new = pool.get(("numpy",), isolated)
         assert new is not old and new.children == 1
         if not isolated:  # without the sandbox a child can kill its zygote: only its own answer is at stake
             assert in_pool(pool, "import os, signal\ndef attack():\n    os.kill(os.getppid(), signal.SIGKILL)\n"
                                  "    return 'still here'", isolated=False) == "still here"
             assert in_pool(pool, honest, [3.0], isolated=False).tolist() == [4.0]
-            assert pool.get(("numpy",), isolated=False) is not new
+            assert pool.get(("numpy",), False) is not new
+
+
+@needs_isolation
+def test_a_submission_inside_a_mounted_runtime_folder_is_refused_for_every_child(tmp_path):
+    runtime = isolation.mounted_paths(None)
+    if not runtime:
+        pytest.skip("the Python runtime lies under /usr here: nothing of it is mounted apart")
+    inside = Path(runtime[0]) / "submissions"   # as if the submissions lay in the grader's Python folder
+    with ZygotePool() as pool:
+        assert in_pool(pool, "def attack():\n    return 1") == 1  # the zygote for numpy exists already
+        for preload in (("numpy",), ("numpy", "course_lib")):
+            with pytest.raises(OSError, match="refusing to grade"):
+                RemoteStudent([Statement("x = 1", "cell", frozenset(), frozenset())], preload=preload,
+                              deny_roots=(str(inside),), zygotes=pool)
+        with pytest.raises(OSError, match="refusing to grade"):
+            isolation.refuse_visible([runtime[0]], None)
+        isolation.refuse_visible([str(tmp_path)], None)  # elsewhere: fine

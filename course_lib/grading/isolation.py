@@ -165,9 +165,29 @@ def runtime_paths() -> list[str]:
     return [p for p in keep if p != "/"]
 
 
-def bwrap_command(argv: list[str], *, sandbox_script: str, course_lib: str | None, forbidden: tuple = ()) -> list[str]:
+def mounted_paths(course_lib: str | None) -> list[str]:
+    """The host folders ``bwrap_command`` mounts besides ``/usr`` and the top-level system folders:
+    the Python runtime's, and ``course_lib`` when given."""
+    mounted = [p for p in runtime_paths() if not p.startswith(("/usr/", "/bin/", "/lib"))]
+    return mounted + ([course_lib] if course_lib else [])
+
+
+def refuse_visible(forbidden, course_lib: str | None) -> None:
+    """Raise OSError when a ``forbidden`` folder (a student's submission, the hidden tests) would be
+    visible in a sandbox that mounts ``course_lib``. Checked for every child, because one zygote (one
+    set of mounts) serves the submissions of a whole batch, wherever each of them lies."""
+    for bad in forbidden:
+        bad = os.path.realpath(bad).rstrip("/") + "/"
+        for m in mounted_paths(course_lib):
+            m = m.rstrip("/") + "/"
+            if bad.startswith(m):
+                raise OSError(f"refusing to grade: mounting the Python runtime folder {m} would show the student's "
+                              f"code {bad}; use a Python (virtual environment) that does not contain it")
+
+
+def bwrap_command(argv: list[str], *, sandbox_script: str, course_lib: str | None) -> list[str]:
     """``bwrap ... -- argv``: the children's whole world. ``course_lib`` (a folder) is mounted
-    read-only at its own path when given; ``forbidden`` folders are checked not to be mounted.
+    read-only at its own path when given (``refuse_visible`` checks what that shows).
     ``argv`` runs as PID 1 of the sandbox (``--as-pid-1``): it is the zygote, and the kernel lets no
     process of the namespace signal its init (not even SIGKILL or SIGSTOP) unless init handles the
     signal, so a child cannot kill or stop the process that forks the next children."""
@@ -184,22 +204,8 @@ def bwrap_command(argv: list[str], *, sandbox_script: str, course_lib: str | Non
             cmd += ["--ro-bind", str(top), str(top)]
     cmd += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
             "--ro-bind-try", "/etc/localtime", "/etc/localtime"]
-    mounted = []
-    for p in runtime_paths():
-        if p.startswith(("/usr/", "/bin/", "/lib")):
-            continue
+    for p in mounted_paths(course_lib):
         cmd += ["--ro-bind", p, p]
-        mounted.append(p)
-    if course_lib:
-        cmd += ["--ro-bind", course_lib, course_lib]
-        mounted.append(course_lib)
-    for bad in forbidden:
-        bad = os.path.realpath(bad).rstrip("/") + "/"
-        for m in mounted:
-            m = m.rstrip("/") + "/"
-            if bad.startswith(m):
-                raise OSError(f"refusing to grade: mounting the Python runtime folder {m} would show the student's "
-                              f"code {bad}; use a Python (virtual environment) that does not contain it")
     cmd += ["--ro-bind", sandbox_script, SANDBOX_AT,
             "--proc", "/proc", "--dev", "/dev",
             "--size", str(SCRATCH_BYTES), "--tmpfs", SCRATCH, "--chdir", SCRATCH,

@@ -87,7 +87,7 @@ class Zygote:
     a child must be killed (wall clock, protocol), the whole sandbox is killed as it was for a child
     before, and the next exercise gets a fresh zygote (``ZygotePool``)."""
 
-    def __init__(self, preload, deny_roots=(), isolated: bool = True):
+    def __init__(self, preload, isolated: bool = True):
         self.preload, self.isolated = list(preload), isolated
         self.dead: str | None = None
         self.busy = False
@@ -109,8 +109,7 @@ class Zygote:
             if isolated:
                 argv[4] = isolation.SANDBOX_AT
                 course_lib = str(paths.PACKAGE) if "course_lib" in preload else None
-                argv = isolation.bwrap_command(argv, sandbox_script=str(SANDBOX_SCRIPT), course_lib=course_lib,
-                                               forbidden=tuple(deny_roots))
+                argv = isolation.bwrap_command(argv, sandbox_script=str(SANDBOX_SCRIPT), course_lib=course_lib)
                 self._tasks = isolation.TaskLimit.create(self.token)
                 if self._tasks is not None:
                     argv = self._tasks.wrap(argv)
@@ -199,19 +198,19 @@ class Zygote:
 class ZygotePool:
     """The zygotes of one grading run: per thread (a grading worker grades one exercise at a time) and
     per configuration (which modules are preloaded, hence whether course_lib is mounted; isolated or
-    not; the folders that must stay invisible). Closing the pool kills them all."""
+    not). Closing the pool kills them all."""
 
     def __init__(self):
         self._local = threading.local()
         self._all: list[Zygote] = []
         self._lock = threading.Lock()
 
-    def get(self, preload, deny_roots=(), isolated: bool = True) -> Zygote:
-        key = (tuple(preload), tuple(map(str, deny_roots)), isolated)
+    def get(self, preload, isolated: bool = True) -> Zygote:
+        key = (tuple(preload), isolated)
         mine = self._local.__dict__.setdefault("zygotes", {})
         zygote = mine.get(key)
         if zygote is None or zygote.dead or zygote.busy or zygote.proc.poll() is not None:
-            zygote = Zygote(preload, deny_roots, isolated)
+            zygote = Zygote(preload, isolated)
             mine[key] = zygote
             with self._lock:
                 self._all = [z for z in self._all if not z.dead] + [zygote]
@@ -241,6 +240,8 @@ class RemoteStudent:
         ``audit_hook=False`` is for the tests that prove the kernel layer holds on its own.
         ``zygotes``: the grading run's pool, whose zygote for this configuration forks the child; without
         one, the student gets a zygote of its own, closed with it."""
+        if isolated:  # the zygote's mounts serve every submission: check this one's folders against them
+            isolation.refuse_visible(deny_roots, str(paths.PACKAGE) if "course_lib" in preload else None)
         self.timeout = timeout
         self.dead: str | None = None
         self.isolated = isolated
@@ -261,7 +262,7 @@ class RemoteStudent:
         self._resp_r, resp_w = os.pipe()
         try:
             for _ in range(2):  # a zygote that served children before and is gone now: once more, fresh
-                self._zygote = (zygotes or self._own_pool).get(preload, deny_roots, isolated)
+                self._zygote = (zygotes or self._own_pool).get(preload, isolated)
                 try:
                     self._zygote.fork(req_r, resp_w, self._log.fileno())
                     break
