@@ -95,7 +95,7 @@ class Zygote:
         self.work = Path(self._tmp.name) / "work"   # the children's cwd without bubblewrap
         self.work.mkdir()
         self._log = open(Path(self._tmp.name) / "zygote.txt", "wb")
-        self._ctl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._ctl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.token = f"course-sandbox-{time.monotonic_ns()}-{id(self)}"
         home = isolation.SCRATCH if isolated else str(self.work)
         env = {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "OMP_NUM_THREADS": "1",
@@ -128,10 +128,15 @@ class Zygote:
         if self.dead:
             raise SandboxError(self.dead)
         try:
-            socket.send_fds(self._ctl, [json.dumps(message).encode()], list(fds))
-            self._ctl.settimeout(timeout)
-            raw = self._ctl.recv(1 << 16)
-            reply = json.loads(raw) if raw else None
+            socket.send_fds(self._ctl, [json.dumps(message).encode() + b"\n"], list(fds))
+            raw, deadline = b"", time.monotonic() + timeout
+            while not raw.endswith(b"\n"):  # one line per answer; strictly one question at a time
+                self._ctl.settimeout(max(0.001, deadline - time.monotonic()))
+                chunk = self._ctl.recv(1 << 16)
+                if not chunk or len(raw) > 1 << 16:
+                    break
+                raw += chunk
+            reply = json.loads(raw) if raw.endswith(b"\n") else None
         except (OSError, ValueError):
             reply = None
         if not isinstance(reply, dict) or not reply.get("ok"):
