@@ -13,7 +13,7 @@ import pytest
 from course_lib.grading import isolation
 from course_lib.grading.extract import Statement
 from course_lib.grading.grader import GraderTampered, IsolationUnavailable, grade_batch, require_isolation
-from course_lib.grading.runner import RemoteStudent
+from course_lib.grading.runner import RemoteStudent, ZygotePool
 from course_lib.grading.spec import SandboxError, StudentError
 from grading_helpers import REPO, linux_only
 
@@ -241,6 +241,8 @@ def test_denied_syscall_numbers_match_the_kernel_headers():
             numbers[parts[1][5:]] = int(parts[2])
     for name, (x86, _arm) in isolation._DENIED.items():
         assert numbers.get(name) == x86, name
+    for name, ((x86, _arm), _required) in isolation._SELF_ONLY.items():
+        assert numbers.get(name) == x86, name
     assert numbers["clone"] == isolation._CLONE[0] and numbers["clone3"] == isolation._CLONE3[0]
 
 
@@ -265,3 +267,146 @@ def test_torch_optim_works_in_the_child():
                  "        opt.zero_grad()\n        loss = (w ** 2).sum()\n        loss.backward()\n        opt.step()\n"
                  "        out.append(float(loss))\n    return out", preload=("numpy", "torch"), hook=True)
     assert losses[-1] < losses[0]
+
+
+# ----------------------------------------------------------------------------- children of one zygote
+# The grader forks every exercise's child from a zygote that has done the trusted imports
+# (runner.Zygote). Children of the same zygote follow one another: nothing one of them does may
+# reach the next, or the zygote. Audit hook off here too: the kernel layer alone.
+
+
+def in_pool(pool: ZygotePool, source: str, *args, preload=("numpy",), timeout: float = 10, isolated: bool = True):
+    """Like ``run``, with the child forked by ``pool``'s zygote for ``preload``."""
+    student = RemoteStudent([Statement("import numpy as np\n" + source, "cell", frozenset(), frozenset())],
+                            preload=preload, timeout=timeout, audit_hook=False, zygotes=pool, isolated=isolated)
+    try:
+        return student.call("attack", *args)
+    finally:
+        student.cleanup()
+
+
+PROBE = ("import os, resource\ndef attack():\n"
+         "    st = os.stat('.')\n"
+         "    return (sorted(os.listdir('.')), os.listxattr('.'), st.st_mode, st.st_mtime_ns,\n"
+         "            os.getpriority(os.PRIO_PROCESS, 0),\n"
+         "            sorted(os.sched_getaffinity(0)), os.sched_getscheduler(0),\n"
+         "            [resource.getrlimit(r) for r in (resource.RLIMIT_NOFILE, resource.RLIMIT_STACK,\n"
+         "                                              resource.RLIMIT_MEMLOCK, resource.RLIMIT_NICE)])")
+
+
+@needs_isolation
+def test_each_child_of_a_zygote_finds_scratch_empty_and_as_the_first_found_it():
+    with ZygotePool() as pool:
+        first = in_pool(pool, PROBE)
+        assert first[0] == []
+        in_pool(pool, "import os\ndef attack():\n    open('left_behind', 'w').write('x')\n    os.makedirs('a/b/c')\n"
+                      "    open('a/b/c/deep', 'w').write('y')\n    os.symlink('/usr', 'link')\n"
+                      "    os.mkfifo('fifo')\n    os.chmod('a/b', 0o500)\n    os.utime('.', (1, 1))\n"
+                      "    try:\n        os.setxattr('.', 'user.note', b'for the next one')\n"
+                      "    except OSError:\n        pass\n"  # older kernels' tmpfs has no user.* attributes
+                      "    os.chmod('.', 0o500)")
+        zygote = pool.get(("numpy",))
+        assert in_pool(pool, PROBE) == first
+        assert pool.get(("numpy",)) is zygote and zygote.children == 3  # one zygote served all three
+
+
+@needs_isolation
+def test_a_child_cannot_reach_its_zygote_or_change_the_next_child():
+    with ZygotePool() as pool:
+        before = in_pool(pool, PROBE)
+        zygote = pool.get(("numpy",))
+        outcome = in_pool(pool, "import os, signal, resource, ctypes\ndef attack():\n"
+                          "    out = {}\n"
+                          "    def tried(name, fn):\n"
+                          "        try:\n            fn()\n            out[name] = 'done'\n"
+                          "        except OSError as e:\n            out[name] = e.errno\n"
+                          "    zygote = os.getppid()\n"
+                          "    for f in ('mem', 'environ', 'maps'):\n"
+                          "        tried(f, lambda: open(f'/proc/{zygote}/{f}', 'rb').read(64))\n"
+                          "    fds = os.listdir(f'/proc/{zygote}/fd')\n"  # the numbers only, not what they are
+                          "    tried('fd', lambda: [open(f'/proc/{zygote}/fd/{n}', 'rb') for n in fds])\n"
+                          "    tried('fd_link', lambda: [os.readlink(f'/proc/{zygote}/fd/{n}') for n in fds])\n"
+                          "    tried('cwd', lambda: os.listdir(f'/proc/{zygote}/cwd/'))\n"
+                          "    tried('mem_write', lambda: open(f'/proc/{zygote}/mem', 'r+b'))\n"
+                          "    tried('nice', lambda: os.setpriority(os.PRIO_PROCESS, zygote, 19))\n"
+                          "    tried('nice_user', lambda: os.setpriority(os.PRIO_USER, os.getuid(), 19))\n"
+                          "    tried('nice_group', lambda: os.setpriority(os.PRIO_PGRP, os.getpgid(zygote), 19))\n"
+                          "    tried('prlimit', lambda: resource.prlimit(zygote, resource.RLIMIT_NOFILE, (16, 16)))\n"
+                          "    tried('affinity', lambda: os.sched_setaffinity(zygote, {min(os.sched_getaffinity(0))}))\n"
+                          "    tried('scheduler', lambda: os.sched_setscheduler(zygote, os.SCHED_IDLE, os.sched_param(0)))\n"
+                          "    libc = ctypes.CDLL(None, use_errno=True)\n"
+                          "    out['shmget'] = (libc.shmget(0, 4096, 0o1600), ctypes.get_errno())\n"
+                          "    out['ioprio'] = (libc.syscall(251, 3, os.getuid(), 7), ctypes.get_errno())\n"
+                          "    for sig in (signal.SIGSTOP, signal.SIGTERM, signal.SIGKILL):\n"
+                          "        tried(f'kill_{sig.name}', lambda: os.kill(zygote, sig))\n"
+                          "        tried(f'kill_all_{sig.name}', lambda: os.kill(-1, sig))\n"
+                          "    return zygote, out")
+        zygote_pid, out = outcome
+        assert zygote_pid == 1  # the zygote is the sandbox's init
+        for f in ("mem", "environ", "maps", "fd", "fd_link", "cwd", "mem_write"):
+            assert out[f] == 13, (f, out[f])  # EACCES: the zygote is not dumpable
+        for f in ("nice", "nice_user", "nice_group", "prlimit", "affinity", "scheduler"):
+            assert out[f] == 1, (f, out[f])  # EPERM from seccomp
+        assert out["shmget"] == (-1, 1) and out["ioprio"] == (-1, 1)
+        # signals to the namespace's init are dropped by the kernel: the same zygote forks the next child
+        assert in_pool(pool, PROBE) == before
+        assert pool.get(("numpy",)) is zygote and zygote.children == 3 and not zygote.dead
+
+
+@needs_isolation
+def test_timeouts_and_crashes_stay_with_their_own_child():
+    honest = "def attack(x):\n    return np.asarray(x) * 2"
+    with ZygotePool() as pool:
+        assert in_pool(pool, honest, [1.0]).tolist() == [2.0]
+        assert "timed out after 1 s" in refused_in(pool, "def attack():\n    while True:\n        pass", timeout=1)
+        assert in_pool(pool, honest, [2.0]).tolist() == [4.0]
+        assert "SIGSEGV" in refused_in(pool, "import ctypes\ndef attack():\n    ctypes.string_at(0)")
+        assert "exited (sys.exit / os._exit?)" in refused_in(pool, "import os\ndef attack():\n    os._exit(0)")
+        msg = refused_in(pool, "def attack():\n    return bytearray(50 * 2**30)")
+        assert "MemoryError" in msg or "memory" in msg, msg
+        zygote = pool.get(("numpy",))
+        assert in_pool(pool, honest, [3.0]).tolist() == [6.0]
+        assert pool.get(("numpy",)) is zygote  # crashes of a child cost no new zygote
+
+
+def refused_in(pool: ZygotePool, source: str, **kw) -> str:
+    with pytest.raises((StudentError, SandboxError)) as info:
+        in_pool(pool, source, **kw)
+    return str(info.value)
+
+
+@needs_isolation
+@pytest.mark.parametrize("isolated", [True, False])
+def test_a_dead_zygote_is_replaced_and_no_exercise_is_lost(isolated):
+    import signal
+    honest = "def attack(x):\n    return np.asarray(x) + 1"
+    with ZygotePool() as pool:
+        assert in_pool(pool, honest, [1.0], isolated=isolated).tolist() == [2.0]
+        old = pool.get(("numpy",), isolated)
+        os.killpg(old.proc.pid, signal.SIGKILL)  # gone between two children (OOM killer, an operator)
+        old.proc.wait()
+        assert in_pool(pool, honest, [2.0], isolated=isolated).tolist() == [3.0]
+        new = pool.get(("numpy",), isolated)
+        assert new is not old and new.children == 1
+        if not isolated:  # without the sandbox a child can kill its zygote: only its own answer is at stake
+            assert in_pool(pool, "import os, signal\ndef attack():\n    os.kill(os.getppid(), signal.SIGKILL)\n"
+                                 "    return 'still here'", isolated=False) == "still here"
+            assert in_pool(pool, honest, [3.0], isolated=False).tolist() == [4.0]
+            assert pool.get(("numpy",), False) is not new
+
+
+@needs_isolation
+def test_a_submission_inside_a_mounted_runtime_folder_is_refused_for_every_child(tmp_path):
+    runtime = isolation.mounted_paths(None)
+    if not runtime:
+        pytest.skip("the Python runtime lies under /usr here: nothing of it is mounted apart")
+    inside = Path(runtime[0]) / "submissions"   # as if the submissions lay in the grader's Python folder
+    with ZygotePool() as pool:
+        assert in_pool(pool, "def attack():\n    return 1") == 1  # the zygote for numpy exists already
+        for preload in (("numpy",), ("numpy", "course_lib")):
+            with pytest.raises(OSError, match="refusing to grade"):
+                RemoteStudent([Statement("x = 1", "cell", frozenset(), frozenset())], preload=preload,
+                              deny_roots=(str(inside),), zygotes=pool)
+        with pytest.raises(OSError, match="refusing to grade"):
+            isolation.refuse_visible([runtime[0]], None)
+        isolation.refuse_visible([str(tmp_path)], None)  # elsewhere: fine

@@ -1,6 +1,7 @@
 """Grading: tests of an assignment, one submission at a time or a whole class in parallel."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from . import isolation, paths
 from .extract import Definitions, NotebookError, extract_definitions, read_notebook_cells
-from .runner import RemoteStudent
+from .runner import RemoteStudent, ZygotePool
 from .spec import Fail, NotImplementedYet, SandboxError, StudentError, Test, load_tests
 
 MAX_NOTEBOOK_BYTES = 20 << 20
@@ -96,7 +97,7 @@ def run_test(test: Test, student) -> TestResult:
 
 
 def _grade_exercise(defs: Definitions, exercise: str, tests: list[Test], *, timeout: float, deny: list[str],
-                    warnings: list[str], outputs: list[str], isolated: bool) -> list[TestResult]:
+                    warnings: list[str], outputs: list[str], isolated: bool, zygotes: ZygotePool) -> list[TestResult]:
     if exercise not in defs.defined():
         why = f"`{exercise}` was not found in the notebook (a def or class with that exact name)"
         return [TestResult(t.exercise, t.name, t.points, 0.0, t.hidden, why) for t in tests]
@@ -116,7 +117,7 @@ def _grade_exercise(defs: Definitions, exercise: str, tests: list[Test], *, time
                     continue
                 try:
                     student = RemoteStudent(statements, preload=preload, deny_roots=deny, timeout=timeout,
-                                            isolated=isolated)
+                                            isolated=isolated, zygotes=zygotes)
                     warnings.extend(f"{exercise}: {e}" for e in student.load_errors)
                 except (SandboxError, StudentError) as exc:
                     timeouts += "timed out" in str(exc)
@@ -153,21 +154,24 @@ def require_isolation(isolated: bool) -> None:
 
 
 def grade_notebook(path: str | Path, assignment: Assignment, *, student: str | None = None,
-                   timeout: float = 10.0, extra_deny: tuple = (), isolated: bool = True) -> SubmissionResult:
+                   timeout: float = 10.0, extra_deny: tuple = (), isolated: bool = True,
+                   zygotes: ZygotePool | None = None) -> SubmissionResult:
     """Grade one submitted notebook. Never raises for anything in the submission.
     ``isolated=False`` (``--no-isolation``) runs students' code without the kernel sandbox and says so
-    in the row's status."""
+    in the row's status. ``zygotes``: the batch's pool (``runner.ZygotePool``); without one, this
+    notebook's exercises share a pool of their own."""
     require_isolation(isolated)
     path = Path(path)
     res = SubmissionResult(student=student or path.stem, file=str(path), sha256="", max=assignment.max_points)
-    _grade_into(res, path, assignment, timeout=timeout, extra_deny=extra_deny, isolated=isolated)
+    with ZygotePool() if zygotes is None else contextlib.nullcontext(zygotes) as pool:
+        _grade_into(res, path, assignment, timeout=timeout, extra_deny=extra_deny, isolated=isolated, zygotes=pool)
     if not isolated:
         res.status = f"{res.status}; {NOT_ISOLATED}"
     return res
 
 
 def _grade_into(res: SubmissionResult, path: Path, assignment: Assignment, *, timeout: float, extra_deny: tuple,
-                isolated: bool) -> None:
+                isolated: bool, zygotes: ZygotePool) -> None:
     res.scores = {ex: 0.0 for ex in assignment.exercises}
     try:
         raw = path.read_bytes()
@@ -193,7 +197,7 @@ def _grade_into(res: SubmissionResult, path: Path, assignment: Assignment, *, ti
     for exercise in assignment.exercises:
         tests = [t for t in assignment.tests if t.exercise == exercise]
         for r in _grade_exercise(defs, exercise, tests, timeout=timeout, deny=deny, warnings=res.warnings,
-                                 outputs=outputs, isolated=isolated):
+                                 outputs=outputs, isolated=isolated, zygotes=zygotes):
             res.results.append(asdict(r))
             res.scores[exercise] += r.earned
     res.total = sum(res.scores.values())
@@ -270,7 +274,9 @@ def grade_batch(assignment_name: str, submissions: list[str | Path], out_dir: st
     Students' code runs isolated by the kernel (``isolation``); without it this refuses
     (``IsolationUnavailable``) unless ``isolated=False``. The grader's own files and the tests are
     hashed before any student code runs and checked after each submission: a change stops the
-    batch with ``GraderTampered`` (and ``ALARM.txt`` in ``out_dir``) instead of grading on."""
+    batch with ``GraderTampered`` (and ``ALARM.txt`` in ``out_dir``) instead of grading on.
+    Each worker keeps one zygote per configuration for the whole batch (``runner.ZygotePool``), so
+    the trusted imports (torch: seconds) are paid once per worker, not once per exercise."""
     require_isolation(isolated)
     assignment = load_assignment(assignment_name)
     integrity = Integrity(watched_files(assignment_name))
@@ -292,7 +298,7 @@ def grade_batch(assignment_name: str, submissions: list[str | Path], out_dir: st
             integrity.verify()  # never start a student's code on a grader that was changed
             try:
                 res = grade_notebook(f, assignment, student=student, timeout=timeout, extra_deny=(out,),
-                                     isolated=isolated)
+                                     isolated=isolated, zygotes=zygotes)
             except Exception as exc:  # noqa: BLE001 (the batch goes on; the row says why)
                 res = SubmissionResult(student=student, file=str(f), sha256=digest, max=assignment.max_points,
                                        status=f"grader error: {type(exc).__name__}: {exc}",
@@ -307,7 +313,7 @@ def grade_batch(assignment_name: str, submissions: list[str | Path], out_dir: st
         return res
 
     try:
-        with ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
+        with ZygotePool() as zygotes, ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
             results = list(pool.map(one, zip(ids, files)))
     except GraderTampered as exc:
         _atomic_write(out / "ALARM.txt", str(exc) + "\n")

@@ -9,17 +9,23 @@ runs a student's code is started inside three layers the kernel enforces:
    built from nothing: ``/usr`` and the Python runtime and site-packages read-only, ``course_lib``
    read-only only when the exercise imports it (just that folder, none of the rest of the checkout),
    one empty size-capped tmpfs (``/scratch``) as
-   the only writable place, a fresh ``/proc`` that shows the child's own processes only, and
+   the only writable place, a fresh ``/proc`` that shows the sandbox's own processes only (the zygote and one child), and
    nothing else of the course (no ``solutions/``, hidden tests, ``tests/``, ``.git``,
    submissions, output folder or home). Read-only holds for root too: they are read-only
    mounts, which a user namespace cannot remount.
-2. **seccomp** (a filter built here, installed by the child after its trusted imports):
+   The process bubblewrap starts is a **zygote** (``sandbox.main``, ``runner.Zygote``): it does
+   the trusted imports once and forks one child per exercise, one at a time, emptying ``/scratch``
+   between them; it runs as the sandbox's PID 1 and non-dumpable, so a child can neither signal
+   it nor reach its memory through ``/proc``.
+2. **seccomp** (a filter built here, installed by each forked child before any student code):
    threads yes, new processes no (fork, vfork, clone without CLONE_THREAD, execve), and no
-   ptrace, process_vm_*, mount/namespace calls, sockets, bpf, io_uring, keyrings, modules.
+   ptrace, process_vm_*, mount/namespace calls, sockets, bpf, io_uring, keyrings, modules, no IPC
+   objects (they would outlive the child), and limits, priorities and CPU affinity of the
+   child itself only (not of the zygote, whose children would inherit them).
 3. **limits**: CPU seconds, address space, file size and core dumps as rlimits; the number of
    threads as a ``pids`` cgroup where the grader may create one (root, or a delegated cgroup),
    else as ``RLIMIT_NPROC`` (which the kernel ignores for root: hence the cgroup); wall clock
-   in the grader (``runner.RemoteStudent``), which kills the whole sandbox.
+   in the grader (``runner.RemoteStudent``), which kills the whole sandbox, zygote included.
 
 Where the kernel offers none of this (macOS, Windows, no user namespaces, no ``bwrap``),
 :func:`problem` says what is missing and the grader refuses unless told ``--no-isolation``.
@@ -61,7 +67,21 @@ _DENIED = {  # name: (x86_64, aarch64); None = the architecture has no such call
     "mount_setattr": (442, 442), "init_module": (175, 105), "finit_module": (313, 273),
     "delete_module": (176, 106), "reboot": (169, 142), "swapon": (167, 224), "swapoff": (168, 225),
     "acct": (163, 89), "quotactl": (179, 60), "syslog": (103, 116), "pidfd_getfd": (438, 438),
-    "pidfd_open": (434, 434), "process_madvise": (440, 440),
+    "pidfd_open": (434, 434), "process_madvise": (440, 440), "pidfd_send_signal": (424, 424),
+    "process_mrelease": (448, 448),
+    # System V and POSIX IPC objects outlive their creator and would be shared by all the children a
+    # zygote forks (they share its IPC namespace): nobody may create one.
+    "shmget": (29, 194), "semget": (64, 190), "msgget": (68, 186), "mq_open": (240, 180),
+}
+# Calls that may change another process the child can name, allowed only on the child itself: each
+# argument index must hold the given value (pid 0 = the caller; setpriority's PRIO_PROCESS = 0,
+# ioprio_set's IOPRIO_WHO_PROCESS = 1). The zygote is the child's parent in the same PID namespace:
+# lowering its limits, priority or CPU affinity would change every child it forks afterwards.
+_SELF_ONLY = {  # name: ((x86_64, aarch64), ((argument index, required value), ...))
+    "prlimit64": ((302, 261), ((0, 0),)), "sched_setparam": ((142, 118), ((0, 0),)),
+    "sched_setscheduler": ((144, 119), ((0, 0),)), "sched_setaffinity": ((203, 122), ((0, 0),)),
+    "sched_setattr": ((314, 274), ((0, 0),)), "setpriority": ((141, 140), ((0, 0), (1, 0))),
+    "ioprio_set": ((251, 30), ((0, 1), (1, 0))),
 }
 _CLONE, _CLONE3 = (56, 220), (435, 435)
 _ARCHES = {"x86_64": (0, 0xC000003E), "aarch64": (1, 0xC00000B7)}   # column in _DENIED, AUDIT_ARCH_*
@@ -75,7 +95,8 @@ def seccomp_filter(machine: str | None = None) -> bytes:
     Threads are ``clone`` with ``CLONE_THREAD`` and stay allowed; every other ``clone`` (fork,
     posix_spawn, vfork) and the calls in ``_DENIED`` fail with EPERM; ``clone3`` fails with ENOSYS
     so that the C library falls back to ``clone``, whose flags a filter can read (clone3's sit
-    behind a pointer). Another architecture's system calls kill the process."""
+    behind a pointer). The calls in ``_SELF_ONLY`` work on the caller only (EPERM otherwise).
+    Another architecture's system calls kill the process."""
     machine = machine or platform.machine()
     if machine not in _ARCHES:
         raise OSError(f"no seccomp filter for the {machine} architecture")
@@ -91,10 +112,16 @@ def seccomp_filter(machine: str | None = None) -> bytes:
     if machine == "x86_64":
         prog.append((jge, "deny", 0, 0x40000000))                     # the x32 ABI
     prog += [(jeq, "deny", 0, nr) for nr in denied]
+    prog += [(jeq, f"self:{required}", 0, nrs[col]) for nrs, required in _SELF_ONLY.values()]
     prog += [(jeq, "clone", 0, _CLONE[col]), (jeq, "enosys", 0, _CLONE3[col]), (ret, None, None, allow)]
     labels = {"clone": len(prog)}
     prog += [(ld_abs, None, None, 16),                                 # A = low 32 bits of args[0] (flags)
              (jset, "allow", "deny", CLONE_THREAD)]
+    for required in dict.fromkeys(required for _, required in _SELF_ONLY.values()):  # one check per rule
+        labels[f"self:{required}"] = len(prog)
+        for index, value in required:                                  # A = low 32 bits of args[index]
+            prog += [(ld_abs, None, None, 16 + 8 * index), (jeq, 0, "deny", value)]
+        prog.append((ret, None, None, allow))
     labels["allow"] = len(prog)
     prog.append((ret, None, None, allow))
     labels["deny"] = len(prog)
@@ -138,13 +165,36 @@ def runtime_paths() -> list[str]:
     return [p for p in keep if p != "/"]
 
 
-def bwrap_command(argv: list[str], *, sandbox_script: str, course_lib: str | None, forbidden: tuple = ()) -> list[str]:
-    """``bwrap ... -- argv``: the child's whole world. ``course_lib`` (a folder) is mounted
-    read-only at its own path when given; ``forbidden`` folders are checked not to be mounted."""
+def mounted_paths(course_lib: str | None) -> list[str]:
+    """The host folders ``bwrap_command`` mounts besides ``/usr`` and the top-level system folders:
+    the Python runtime's, and ``course_lib`` when given."""
+    mounted = [p for p in runtime_paths() if not p.startswith(("/usr/", "/bin/", "/lib"))]
+    return mounted + ([course_lib] if course_lib else [])
+
+
+def refuse_visible(forbidden, course_lib: str | None) -> None:
+    """Raise OSError when a ``forbidden`` folder (a student's submission, the hidden tests) would be
+    visible in a sandbox that mounts ``course_lib``. Checked for every child, because one zygote (one
+    set of mounts) serves the submissions of a whole batch, wherever each of them lies."""
+    for bad in forbidden:
+        bad = os.path.realpath(bad).rstrip("/") + "/"
+        for m in mounted_paths(course_lib):
+            m = m.rstrip("/") + "/"
+            if bad.startswith(m):
+                raise OSError(f"refusing to grade: mounting the Python runtime folder {m} would show the student's "
+                              f"code {bad}; use a Python (virtual environment) that does not contain it")
+
+
+def bwrap_command(argv: list[str], *, sandbox_script: str, course_lib: str | None) -> list[str]:
+    """``bwrap ... -- argv``: the children's whole world. ``course_lib`` (a folder) is mounted
+    read-only at its own path when given (``refuse_visible`` checks what that shows).
+    ``argv`` runs as PID 1 of the sandbox (``--as-pid-1``): it is the zygote, and the kernel lets no
+    process of the namespace signal its init (not even SIGKILL or SIGSTOP) unless init handles the
+    signal, so a child cannot kill or stop the process that forks the next children."""
     bwrap = bwrap_path()
     if bwrap is None:
         raise OSError("bubblewrap (bwrap) not found: " + INSTALL_HINT)
-    cmd = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+    cmd = [bwrap, "--unshare-all", "--as-pid-1", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
            "--hostname", "sandbox", "--ro-bind", "/usr", "/usr"]
     for name in ("bin", "lib", "lib32", "lib64", "sbin"):
         top = Path("/") / name
@@ -154,22 +204,8 @@ def bwrap_command(argv: list[str], *, sandbox_script: str, course_lib: str | Non
             cmd += ["--ro-bind", str(top), str(top)]
     cmd += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
             "--ro-bind-try", "/etc/localtime", "/etc/localtime"]
-    mounted = []
-    for p in runtime_paths():
-        if p.startswith(("/usr/", "/bin/", "/lib")):
-            continue
+    for p in mounted_paths(course_lib):
         cmd += ["--ro-bind", p, p]
-        mounted.append(p)
-    if course_lib:
-        cmd += ["--ro-bind", course_lib, course_lib]
-        mounted.append(course_lib)
-    for bad in forbidden:
-        bad = os.path.realpath(bad).rstrip("/") + "/"
-        for m in mounted:
-            m = m.rstrip("/") + "/"
-            if bad.startswith(m):
-                raise OSError(f"refusing to grade: mounting the Python runtime folder {m} would show the student's "
-                              f"code {bad}; use a Python (virtual environment) that does not contain it")
     cmd += ["--ro-bind", sandbox_script, SANDBOX_AT,
             "--proc", "/proc", "--dev", "/dev",
             "--size", str(SCRATCH_BYTES), "--tmpfs", SCRATCH, "--chdir", SCRATCH,

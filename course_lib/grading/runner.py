@@ -3,6 +3,12 @@
 ``RemoteStudent`` (a child process) and ``LocalStudent`` (the live notebook, for ``check``)
 offer the same calls to a test, and both hand the test plain data only: a local result is
 sent through the same encoder as a remote one.
+
+Every child is forked by a ``Zygote``, a sandbox that has already imported numpy/torch (a fresh
+interpreter per exercise spent ~2 s on ``import torch`` alone); a ``ZygotePool`` keeps one per grading
+worker and configuration for a whole batch. The zygote talks to the grader on a Unix socket (the
+grader sends each child's pipes and log file as descriptors); the child talks to the grader on
+those pipes, exactly as a directly started child did.
 """
 from __future__ import annotations
 
@@ -11,9 +17,11 @@ import json
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -64,54 +72,214 @@ class RemoteObject:
                                       output_index=output_index)
 
 
-class RemoteStudent:
-    """The student's definitions for one exercise, running in a limited child process."""
+class Zygote:
+    """A sandboxed process that has done the trusted imports of one configuration and forks one child
+    per exercise (``sandbox.main``); it never runs a student's code itself.
 
-    def __init__(self, statements: list[Statement], *, preload=("numpy",), deny_roots=(), timeout: float = 10.0,
-                 cpu_seconds: int = 60, memory_bytes: int = 2 << 30, seed: int = 0, isolated: bool = True,
-                 audit_hook: bool = True):
-        """``isolated``: run inside ``isolation``'s kernel sandbox (bubblewrap + seccomp + limits); the
-        grader refuses to run without it unless the instructor said ``--no-isolation``.
-        ``audit_hook=False`` is for the tests that prove the kernel layer holds on its own."""
-        self.timeout = timeout
+    Why: a fresh interpreter per exercise pays ``import torch`` (seconds) every time; a fork of one
+    that has already imported it costs milliseconds. What keeps the children apart, in the kernel:
+    the zygote is PID 1 of its sandbox (``isolation.bwrap_command``), so no child can signal it
+    (the kernel drops signals sent to a namespace's init from inside it unless it handles them); it is
+    non-dumpable, so a child can neither read nor write its memory, environment or descriptors
+    through ``/proc``; the seccomp filter refuses calls that would change it (``_SELF_ONLY``) and
+    IPC objects that would outlive a child; one child at a time, and ``/scratch`` is emptied between
+    children. Whenever the zygote misbehaves (it dies, does not answer, cannot empty ``/scratch``), or
+    a child must be killed (wall clock, protocol), the whole sandbox is killed as it was for a child
+    before, and the next exercise gets a fresh zygote (``ZygotePool``)."""
+
+    def __init__(self, preload, isolated: bool = True):
+        self.preload, self.isolated = list(preload), isolated
         self.dead: str | None = None
-        self.isolated = isolated
-        self._tmp = tempfile.TemporaryDirectory(prefix="course-grade-")
-        work = Path(self._tmp.name) / "work"
-        work.mkdir()
-        self._log_path = Path(self._tmp.name) / "output.txt"
-        self._log = open(self._log_path, "wb")
-        req_r, self._req_w = os.pipe()
-        self._resp_r, resp_w = os.pipe()
+        self.busy = False
+        self._tmp = tempfile.TemporaryDirectory(prefix="course-zygote-")
+        self.work = Path(self._tmp.name) / "work"   # the children's cwd without bubblewrap
+        self.work.mkdir()
+        self._log = open(Path(self._tmp.name) / "zygote.txt", "wb")
+        self._ctl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.token = f"course-sandbox-{time.monotonic_ns()}-{id(self)}"
-        home = isolation.SCRATCH if isolated else str(work)
+        home = isolation.SCRATCH if isolated else str(self.work)
         env = {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "OMP_NUM_THREADS": "1",
                "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
                "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "COURSE_SANDBOX_TOKEN": self.token,
                "LANG": "C.UTF-8"}
-        deny = [*deny_roots, f"/proc/{os.getpid()}", self._tmp.name + "/output.txt"]
-        argv = [sys.executable, "-I", "-X", "utf8", str(SANDBOX_SCRIPT), str(req_r), str(resp_w)]
+        argv = [sys.executable, "-I", "-X", "utf8", str(SANDBOX_SCRIPT), str(theirs.fileno())]
         self._tasks = None
+        self.children = 0
+        try:
+            if isolated:
+                argv[4] = isolation.SANDBOX_AT
+                course_lib = str(paths.PACKAGE) if "course_lib" in preload else None
+                argv = isolation.bwrap_command(argv, sandbox_script=str(SANDBOX_SCRIPT), course_lib=course_lib)
+                self._tasks = isolation.TaskLimit.create(self.token)
+                if self._tasks is not None:
+                    argv = self._tasks.wrap(argv)
+            self.proc = subprocess.Popen(
+                argv, cwd=self.work, env=env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+                pass_fds=(theirs.fileno(),), start_new_session=True, close_fds=True)
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            theirs.close()
+        self._ask({"op": "start", "preload": self.preload}, timeout=60.0, what="start")
+
+    def _ask(self, message: dict, *, timeout: float, what: str, fds=()) -> dict:
+        """One control message and its answer; any failure kills the zygote and raises SandboxError."""
+        if self.dead:
+            raise SandboxError(self.dead)
+        try:
+            socket.send_fds(self._ctl, [json.dumps(message).encode() + b"\n"], list(fds))
+            raw, deadline = b"", time.monotonic() + timeout
+            while not raw.endswith(b"\n"):  # one line per answer; strictly one question at a time
+                self._ctl.settimeout(max(0.001, deadline - time.monotonic()))
+                chunk = self._ctl.recv(1 << 16)
+                if not chunk or len(raw) > 1 << 16:
+                    break
+                raw += chunk
+            reply = json.loads(raw) if raw.endswith(b"\n") else None
+        except (OSError, ValueError):
+            reply = None
+        if not isinstance(reply, dict) or not reply.get("ok"):
+            said = self._said() if what == "start" else ""  # e.g. a failed import: worth the instructor's eyes
+            self.close(f"the grader's sandbox stopped answering ({what})" + (f": {said}" if said else ""))
+            raise SandboxError(self.dead)
+        return reply
+
+    def _said(self) -> str:
+        """The end of what the zygote itself printed (never a student's output: children log elsewhere)."""
+        try:
+            self._log.flush()
+            return (Path(self._tmp.name) / "zygote.txt").read_bytes()[-300:].decode("utf-8", "replace").strip()
+        except OSError:
+            return ""
+
+    def fork(self, req_r: int, resp_w: int, log_w: int) -> None:
+        """Start one child on these descriptors (the caller closes its copies)."""
+        if self.busy:
+            raise RuntimeError("one child at a time per zygote")
+        self._ask({"op": "fork"}, timeout=30.0, what="fork", fds=(req_r, resp_w, log_w))
+        self.busy = True
+        self.children += 1
+
+    def wait(self, timeout: float) -> int:
+        """The raw wait status of the child (once it has exited); the zygote then empties /scratch,
+        and quits if it cannot (the next ``ZygotePool.get`` starts a fresh one)."""
+        reply = self._ask({"op": "wait"}, timeout=timeout, what="wait")
+        self.busy = False
+        if not reply.get("clean"):
+            self.close("the grader's sandbox could not be emptied after a child")
+        return int(reply["status"])
+
+    def close(self, reason: str = "closed") -> None:
+        """Kill the whole sandbox: the zygote, its child, and anything they started."""
+        if not self.dead:
+            self.dead = reason
+        self.busy = False
+        if self._log.closed:
+            return  # closed before
+        try:
+            self._ctl.close()
+        except OSError:
+            pass
+        proc = getattr(self, "proc", None)
+        if proc is not None:
+            try:  # the whole process group: nothing the student started survives
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            _kill_marked(self.token)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        if self._tasks is not None:  # kills whatever is left in the sandbox's cgroup, then removes it
+            self._tasks.close()
+            self._tasks = None
+        if not self._log.closed:
+            self._log.close()
+        self._tmp.cleanup()
+
+
+class ZygotePool:
+    """The zygotes of one grading run: per thread (a grading worker grades one exercise at a time) and
+    per configuration (which modules are preloaded, hence whether course_lib is mounted; isolated or
+    not). Closing the pool kills them all."""
+
+    def __init__(self):
+        self._local = threading.local()
+        self._all: list[Zygote] = []
+        self._lock = threading.Lock()
+
+    def get(self, preload, isolated: bool = True) -> Zygote:
+        key = (tuple(preload), isolated)
+        mine = self._local.__dict__.setdefault("zygotes", {})
+        zygote = mine.get(key)
+        if zygote is None or zygote.dead or zygote.busy or zygote.proc.poll() is not None:
+            zygote = Zygote(preload, isolated)
+            mine[key] = zygote
+            with self._lock:
+                self._all = [z for z in self._all if not z.dead] + [zygote]
+        return zygote
+
+    def close(self) -> None:
+        with self._lock:
+            zygotes, self._all = self._all, []
+        for zygote in zygotes:
+            zygote.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class RemoteStudent:
+    """The student's definitions for one exercise, running in a limited child forked by a ``Zygote``."""
+
+    def __init__(self, statements: list[Statement], *, preload=("numpy",), deny_roots=(), timeout: float = 10.0,
+                 cpu_seconds: int = 60, memory_bytes: int = 2 << 30, seed: int = 0, isolated: bool = True,
+                 audit_hook: bool = True, zygotes: ZygotePool | None = None):
+        """``isolated``: run inside ``isolation``'s kernel sandbox (bubblewrap + seccomp + limits); the
+        grader refuses to run without it unless the instructor said ``--no-isolation``.
+        ``audit_hook=False`` is for the tests that prove the kernel layer holds on its own.
+        ``zygotes``: the grading run's pool, whose zygote for this configuration forks the child; without
+        one, the student gets a zygote of its own, closed with it."""
+        if isolated:  # the zygote's mounts serve every submission: check this one's folders against them
+            isolation.refuse_visible(deny_roots, str(paths.PACKAGE) if "course_lib" in preload else None)
+        self.timeout = timeout
+        self.dead: str | None = None
+        self.isolated = isolated
+        self._own_pool = None if zygotes is not None else ZygotePool()
+        self._tmp = tempfile.TemporaryDirectory(prefix="course-grade-")
+        self._log_path = Path(self._tmp.name) / "output.txt"
+        self._log = open(self._log_path, "wb")
+        self._req_w = self._resp_r = -1
+        self._zygote = None
+        deny = [*deny_roots, f"/proc/{os.getpid()}", str(self._log_path)]
         setup = {"statements": [{"source": s.source, "origin": s.origin} for s in statements],
-                 "preload": list(preload), "deny_roots": [str(d) for d in deny], "cpu_seconds": cpu_seconds,
+                 "deny_roots": [str(d) for d in deny], "cpu_seconds": cpu_seconds,
                  "memory_bytes": memory_bytes, "seed": seed, "audit_hook": audit_hook}
         if isolated:
-            argv[4] = isolation.SANDBOX_AT
-            course_lib = str(paths.PACKAGE) if "course_lib" in preload else None
-            argv = isolation.bwrap_command(argv, sandbox_script=str(SANDBOX_SCRIPT), course_lib=course_lib,
-                                           forbidden=tuple(deny_roots))
-            self._tasks = isolation.TaskLimit.create(self.token)
-            if self._tasks is not None:
-                argv = self._tasks.wrap(argv)
             setup["seccomp"] = base64.b64encode(isolation.seccomp_filter()).decode("ascii")
             setup["max_tasks"] = isolation.MAX_TASKS
+        req_r, self._req_w = os.pipe()
+        self._resp_r, resp_w = os.pipe()
         try:
-            self.proc = subprocess.Popen(
-                argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-                pass_fds=(req_r, resp_w), start_new_session=True, close_fds=True)
+            for _ in range(2):  # a zygote that served children before and is gone now: once more, fresh
+                self._zygote = (zygotes or self._own_pool).get(preload, isolated)
+                try:
+                    self._zygote.fork(req_r, resp_w, self._log.fileno())
+                    break
+                except SandboxError:
+                    if not self._zygote.children:
+                        raise
+        except SandboxError as exc:
+            self.dead = str(exc)
+            self.close()
+            raise
         except BaseException:
-            if self._tasks is not None:
-                self._tasks.close()
+            self.close()
             raise
         finally:
             os.close(req_r)
@@ -120,7 +288,6 @@ class RemoteStudent:
         info = _raise_for(self._exchange(setup, timeout=max(30.0, timeout)), "loading your definitions")
         self.load_errors: list[str] = info["load_errors"]
         self.notes: str = info["notes"]
-
     # -- transport
     def _exchange(self, message: dict, timeout: float) -> dict:
         if self.dead:
@@ -154,11 +321,9 @@ class RemoteStudent:
 
     def _exit_reason(self) -> str:
         try:
-            code = self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
+            code = os.waitstatus_to_exitcode(self._zygote.wait(timeout=5))
+        except SandboxError:
             return "closed its channel to the grader"
-        if self.isolated and 128 < code < 128 + 65:  # bubblewrap reports a child killed by signal N as 128 + N
-            code = 128 - code
         if code < 0:
             sig = -code
             name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
@@ -173,7 +338,12 @@ class RemoteStudent:
         return f"exited with code {code} before answering"
 
     def _die(self, reason: str):
+        """The child is finished with: a timeout or a broken protocol kills its whole sandbox (zygote
+        included, as the wall clock did for a child of its own before); a child that ended by itself
+        was already reaped by ``_exit_reason``."""
         self.dead = reason
+        if self._zygote is not None and self._zygote.busy:
+            self._zygote.close(f"a child was stopped: {reason}")
         self.close()
         raise SandboxError(reason)
 
@@ -207,30 +377,25 @@ class RemoteStudent:
             return ""
 
     def close(self) -> None:
-        if self.proc.poll() is None:
+        zygote = self._zygote
+        if zygote is not None and zygote.busy:  # the child is still running: ask it to end, then reap it
             try:
                 os.write(self._req_w, b'{"op": "bye"}\n')
-                self.proc.wait(timeout=2)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
-        try:  # the whole process group: nothing the student started survives
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        _kill_marked(self.token)
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        if self._tasks is not None:  # kills whatever is left in the child's cgroup, then removes it
-            self._tasks.close()
-            self._tasks = None
-        for fd in (self._req_w, self._resp_r):
-            try:
-                os.close(fd)
             except OSError:
                 pass
+            try:
+                zygote.wait(timeout=2)
+            except SandboxError:
+                pass  # the zygote killed its sandbox, child included
+        for fd in (self._req_w, self._resp_r):
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
         self._req_w = self._resp_r = -1
+        if self._own_pool is not None:
+            self._own_pool.close()
         if not self._log.closed:
             self._log.close()
 

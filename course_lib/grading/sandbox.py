@@ -1,19 +1,34 @@
-"""The child process that runs a student's code for the grader, and the wire format both sides use.
+"""The process that runs a student's code for the grader, and the wire format both sides use.
 
-This file is executed by path (``python -I sandbox.py REQ_FD RESP_FD``), normally inside the
+This file is executed by path (``python -I sandbox.py CONTROL_FD``), normally inside the
 kernel-enforced sandbox that ``isolation.py`` builds with bubblewrap (its own namespaces, a
 read-only minimal filesystem, one empty tmpfs to write in). It imports only the standard library
-and numpy (torch when the assignment needs it). Its order of work:
+and numpy (torch when the assignment needs it). It starts as a **zygote** and never runs a
+student's code itself:
 
-1. import the trusted modules the assignment needs (numpy, torch);
-2. limit itself: CPU seconds, address space, file size, no core dumps, threads; without
+1. import the trusted modules the assignment needs (numpy, torch): once, because ``import torch``
+   costs seconds and an assignment has several exercises to grade in a fresh process each;
+2. make itself non-dumpable (``PR_SET_DUMPABLE`` 0), so that a child of the same user can neither
+   open its ``/proc/<pid>/mem``, ``environ`` or ``fd/`` nor attach to it, then wait on the grader's
+   control socket;
+3. for each exercise, ``fork`` one child on pipes the grader sends, one child at a time; after the
+   child has exited, empty the writable folder (``/scratch``) and restore its mode and times, so
+   the next child finds it exactly as the first did (the zygote quits, and the grader starts a
+   fresh one, if that fails).
+
+The child, from the fork on (``_run_child``):
+
+1. closes the control socket, takes the grader's log file as stdout/stderr, starts its own
+   session (so no process-group call reaches the zygote) and becomes dumpable again;
+2. limits itself: CPU seconds, address space, file size, no core dumps, threads; without
    bubblewrap (``--no-isolation``) also a new network namespace when the kernel allows it;
-3. install the seccomp filter the grader sent (threads yes; processes, exec, ptrace, sockets,
-   mounts and namespaces no): from here on the kernel refuses those calls, native code included;
-4. install an audit hook, the second line: it refuses the same things at the Python level with
+3. installs the seccomp filter the grader sent (threads yes; processes, exec, ptrace, sockets,
+   mounts, namespaces, IPC objects and changes to other processes no): from here on the kernel
+   refuses those calls, native code included;
+4. installs an audit hook, the second line: it refuses the same things at the Python level with
    a clear message, and opening files under the folders the grader names;
-5. execute only the definitions the grader sent (never the notebook's top-level code);
-6. answer requests: call a function, build an object, call a method, set parameters,
+5. executes only the definitions the grader sent (never the notebook's top-level code);
+6. answers requests: call a function, build an object, call a method, set parameters,
    run a backward pass. Every answer is plain data: JSON with numpy arrays as
    ``np.save(allow_pickle=False)`` bytes. The grader judges the answers in its own process.
 
@@ -335,17 +350,75 @@ class _Child:
                 self.reply({"ok": False, "kind": "error", "error": f"{type(exc).__name__}: {exc}"[:2000]})
 
 
-def main() -> None:
-    req_fd, resp_fd = int(sys.argv[1]), int(sys.argv[2])
+PR_SET_DUMPABLE = 4
+
+
+def _prctl(option: int, value: int) -> None:
+    """Linux only (elsewhere there is no kernel isolation to complete: ``--no-isolation``)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    if ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), f"prctl({option}, {value}) failed")
+
+
+def _receive(ctl) -> tuple[dict | None, list[int]]:
+    """One control message (a JSON line) and the descriptors sent with it; None when the grader has gone."""
+    import socket
+    data, fds = b"", []
+    while not data.endswith(b"\n"):
+        chunk, more, _, _ = socket.recv_fds(ctl, 1 << 16, 3)
+        fds += more
+        if not chunk or len(data) > 1 << 16:
+            return None, fds
+        data += chunk
+    return json.loads(data), fds
+
+
+def _send(ctl, message: dict) -> None:
+    ctl.sendall(json.dumps(message).encode() + b"\n")
+
+
+def _empty_folder(path: str, mode: int, times: tuple) -> bool:
+    """Remove everything in ``path`` (a child's leftovers, folders it made read-only included) and give
+    ``path`` back its first mode, times and (no) extended attributes; False when that fails (then the
+    zygote quits)."""
+    def remove_in(folder: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in list(entries):
+                if entry.is_dir(follow_symlinks=False):
+                    os.chmod(entry.path, 0o700)
+                    remove_in(entry.path)
+                    os.rmdir(entry.path)
+                else:
+                    os.unlink(entry.path)
+
+    try:
+        os.chmod(path, 0o700)
+        remove_in(path)
+        attributes = getattr(os, "listxattr", lambda _: [])  # Linux only
+        for name in attributes(path):  # user.* attributes a child set on the folder itself
+            os.removexattr(path, name)
+        os.chmod(path, mode)
+        os.utime(path, ns=times)
+        return not os.listdir(path) and not attributes(path)
+    except Exception:  # noqa: BLE001 (too deep, or anything else that resists: a fresh zygote instead)
+        return False
+
+
+def _run_child(ctl_fd: int, req_fd: int, resp_fd: int, log_fd: int) -> None:
+    """A forked child: cut its ties to the zygote, then load and serve the student's definitions."""
+    import signal
+    os.close(ctl_fd)
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+    os.setsid()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    _prctl(PR_SET_DUMPABLE, 1)  # the child's own /proc entries behave as in any fresh process
     req_file = os.fdopen(req_fd, "r", encoding="utf-8")
     child = _Child(resp_fd)
     setup = json.loads(req_file.readline())
-    # Trusted imports first (torch loads shared libraries through ctypes), then the limits, then the hook.
-    for name in setup.get("preload", []):
-        if name in _SAFE_PRELOAD:
-            __import__(name)
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(1)
     isolated = bool(setup.get("seccomp"))
     notes = _limit_self(int(setup["cpu_seconds"]), int(setup["memory_bytes"]), int(setup.get("max_tasks", 64)),
                         isolated)
@@ -366,7 +439,63 @@ def main() -> None:
     child.reply({"ok": True, "result": encode({"load_errors": load_errors, "notes": notes})})
     child.serve(req_file)
     child.resp.flush()
-    os._exit(0)  # skip interpreter teardown: the student's atexit handlers and finalisers do not run
+
+
+def main() -> None:
+    """The zygote (see the module's docstring). Control messages on the socket ``CONTROL_FD`` are
+    JSON lines, one question and its answer at a time: ``start`` (with the modules to import), ``fork`` (with the child's
+    request pipe, answer pipe and log file as passed descriptors) and ``wait`` (reap the child,
+    answer its raw wait status)."""
+    import signal
+    import socket
+    ctl_fd = int(sys.argv[1])
+    ctl = socket.socket(fileno=ctl_fd)
+    start, _ = _receive(ctl)
+    # Trusted imports first (torch loads shared libraries through ctypes); children inherit them.
+    for name in start.get("preload", []):
+        if name in _SAFE_PRELOAD:
+            __import__(name)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _prctl(PR_SET_DUMPABLE, 0)
+    home = os.getcwd()
+    first = os.stat(home)
+    mode, times = first.st_mode & 0o7777, (first.st_atime_ns, first.st_mtime_ns)
+    _send(ctl, {"ok": True})
+    child = None
+    while True:
+        message, fds = _receive(ctl)
+        if message is None:
+            break  # the grader closed the socket
+        op = message.get("op")
+        if op == "fork" and child is None and len(fds) == 3:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            child = os.fork()
+            if child == 0:
+                code = 1
+                try:
+                    _run_child(ctl_fd, *fds)
+                    code = 0
+                except BaseException:  # noqa: BLE001 (the traceback goes to the child's log)
+                    import traceback
+                    traceback.print_exc()
+                finally:
+                    os._exit(code)  # never back into the zygote's loop; skip the student's atexit handlers
+            for fd in fds:
+                os.close(fd)
+            _send(ctl, {"ok": True})
+        elif op == "wait" and child is not None:
+            _, status = os.waitpid(child, 0)
+            child = None
+            clean = _empty_folder(home, mode, times)
+            _send(ctl, {"ok": True, "status": status, "clean": clean})
+            if not clean:
+                break
+        else:
+            break  # not the protocol: stop, the grader starts a fresh zygote
+    os._exit(0)
 
 
 if __name__ == "__main__":

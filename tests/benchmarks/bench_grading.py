@@ -1,9 +1,10 @@
 """Grading throughput: 36 generated submissions of mixed quality, graded with --jobs 2 as an
 instructor would, isolated by the kernel (bubblewrap + seccomp + pids cgroup) and, for comparison
-in the same run, without it (--no-isolation); then the cost of starting one child either way, and
-the time of one in-notebook check().
+in the same run, without it (--no-isolation); then the cost of starting one child either way (with a
+zygote of its own, or forked by a warm one as in a batch: runner.ZygotePool), and the time of one
+in-notebook check().
 
-    python tests/benchmarks/bench_grading.py
+    python tests/benchmarks/bench_grading.py [ASSIGNMENT ...]     (default: 00_welcome 01_ngrams)
 """
 import statistics
 import sys
@@ -34,7 +35,7 @@ def submissions(assignment: str, folder: Path) -> list[Path]:
     return [write(nb, folder / f"student{i:02d}.ipynb") for i, nb in enumerate(nbs)]
 
 
-for assignment in ("00_welcome", "01_ngrams"):
+for assignment in sys.argv[1:] or ("00_welcome", "01_ngrams"):
     for isolated in (True, False):
         with tempfile.TemporaryDirectory() as tmp:
             files = submissions(assignment, Path(tmp))
@@ -47,17 +48,21 @@ for assignment in ("00_welcome", "01_ngrams"):
                   f"scores {totals[0]:g}..{totals[-1]:g} of {results[0].max:g}")
 
 from course_lib.grading.extract import Statement  # noqa: E402
-from course_lib.grading.runner import RemoteStudent  # noqa: E402
+from course_lib.grading.runner import RemoteStudent, ZygotePool  # noqa: E402
 
 for preload in (("numpy",), ("numpy", "torch")):
     cost = {}
-    for isolated in (True, False) * 5:
-        t = time.perf_counter()
-        RemoteStudent([Statement("def f():\n    return 1", "c", frozenset(), frozenset())], preload=preload,
-                      isolated=isolated).cleanup()
-        cost.setdefault(isolated, []).append(time.perf_counter() - t)
-    print(f"one child ({'+'.join(preload)}): start+stop median {1000 * statistics.median(cost[True]):.0f} ms isolated, "
-          f"{1000 * statistics.median(cost[False]):.0f} ms not isolated")
+    with ZygotePool() as pool:  # warm: the batch's case, every child but a worker's first per configuration
+        for isolated in (True, False) * 5:
+            for warm in (False, True):
+                t = time.perf_counter()
+                RemoteStudent([Statement("def f():\n    return 1", "c", frozenset(), frozenset())], preload=preload,
+                              isolated=isolated, zygotes=pool if warm else None).cleanup()
+                cost.setdefault((isolated, warm), []).append(time.perf_counter() - t)
+    ms = {k: f"{1000 * statistics.median(v):.0f}" for k, v in cost.items()}
+    print(f"one child ({'+'.join(preload)}): start+stop median {ms[True, False]} ms isolated, {ms[False, False]} ms "
+          f"not isolated with a zygote of its own; forked by a warm zygote {ms[True, True]} ms isolated, "
+          f"{ms[False, True]} ms not isolated")
 
 sys.path.insert(0, str(REPO / "solutions"))
 import numpy as np  # noqa: E402
