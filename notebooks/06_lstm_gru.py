@@ -615,8 +615,8 @@ print(f"GRU / LSTM (PyTorch): {speed['nn.GRU'] / speed['nn.LSTM']:.2f}×;"
 # hand (notebook 04's BPTT for the LSTM: δc_{t−1} = δc_t ⊙ f_t + …, the weight gradients summed over
 # time in one product), checked against autograd, nn.LSTM and finite differences in the tests;
 # `bptt="autograd"` steps the cell under autograd instead. `python tests/benchmarks/bench_lstm_gru.py`
-# (medians of interleaved runs, one thread, on the course's shared 2-core machine) measured the
-# scratch LSTM at 1.05× nn.LSTM's time by hand and 1.54× step by step, the scratch GRU at 1.04×.
+# (medians of interleaved runs, one thread, on the course's 2-core machine, quiet) measured the
+# scratch LSTM at 1.01× nn.LSTM's time by hand and 1.57× step by step, the scratch GRU at 0.93×.
 # Single runs like the cell above are noisier.
 #
 # ## Recap
