@@ -78,3 +78,18 @@ def test_trace_gates_is_the_same_function_as_torch(kind):
     assert torch.allclose(trace_gates(scratch, x)[0]["h"], scratch(x)[0], atol=1e-12)
     with pytest.raises(TypeError, match="expected nn.LSTM"):
         trace_gates(torch.nn.RNN(5, 7), x)
+
+
+def test_make_checkpoint_round_trip(tmp_path):
+    """The command's writer: float16 weights, the held-out loss measured after the round trip, and a
+    loader that gives back a model with exactly that loss."""
+    path = tmp_path / "rnn.pt"
+    info = charlm.make_checkpoint("rnn", steps=3, path=path, progress=False)
+    assert info["steps"] == 3 and info["eval_step"] == [3] and info["eval_loss"] == [info["held_out_loss"]]
+    raw = torch.load(path, weights_only=True)
+    assert all(v.dtype == torch.float16 for v in raw["state_dict"].values() if v.is_floating_point())
+    model, itos, loaded = charlm.load_checkpoint("rnn", path)
+    assert loaded == info and len(itos) == 65
+    vocab, ids, cut = charlm.corpus()
+    assert charlm.held_out_loss(model, charlm.held_out_batches(ids, cut), device="cpu") == pytest.approx(
+        info["held_out_loss"], abs=1e-6)
