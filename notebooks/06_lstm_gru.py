@@ -422,8 +422,8 @@ plt.show()
 #   and then decayed linearly to 0, clipping at 1).
 #
 # Training each takes a few minutes, longer than a notebook may run, so the three models were
-# trained once for the same number of steps by `python -m course_lib.charlm train` (it reproduces
-# the files in `assets/` bit for bit) and are loaded here; the held-out loss is measured again now.
+# trained once for the same number of steps by `python -m course_lib.charlm train` (with one CPU
+# thread it reproduces the files in `assets/` bit for bit) and are loaded here; the held-out loss is measured again now.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -449,17 +449,20 @@ for cell_name, color in (("rnn", "tab:gray"), ("lstm", "tab:blue"), ("gru", "tab
     info = char_info[cell_name]
     ax.plot(info["eval_step"], info["eval_loss"], marker=".", color=color, label=cell_name.upper())
 ax.axhline(kn_loss, color="black", linestyle="--", label="Kneser-Ney, order 6")
+decay_from = round(charlm.RECIPE["anneal_from"] * char_info["lstm"]["steps"])
+ax.axvline(decay_from, color="tab:green", linewidth=0.8, label="learning rate starts to decay")
 ax.set_ylim(1.45, 2.1)
 ax.set_xlabel("training step (64 windows of 100 characters each)")
 ax.set_ylabel("held-out loss (nats per character)")
 ax.set_title("the same recipe, three cells, one held-out set")
 ax.legend()
 plt.show()
+print(f"the rate is {charlm.RECIPE['lr']:g} until step {decay_from:,d}, then falls linearly to 0 at step {char_info['lstm']['steps']:,d}")
 
 # %% [markdown]
 # What to see: from the first few hundred steps the gated cells are ahead of the vanilla RNN, and
 # they stay ahead. While the learning rate is high they level off near the dashed count-model line;
-# when it decays, over the last quarter (from step 1,125), all three drop, and only the LSTM and
+# when it decays, over the last quarter (green line, step 1,125), all three drop, and only the LSTM and
 # the GRU end below the line, close together; the RNN stays above it. Kneser-Ney with five
 # characters of context is a strong baseline on a corpus this size: a neural model must make use of
 # more than the last few characters to beat it.
