@@ -136,6 +136,7 @@ def load_checkpoint(cell: str, path=None):
 
 def make_checkpoint(cell: str, steps: int = CHECKPOINT_STEPS, path=None, progress: bool = True) -> dict:
     """Train the recipe's ``cell`` model for ``steps`` on the CPU and save it; returns its info."""
+    # the CPU on purpose: the shipped checkpoints are reproduced bit for bit there; GPU kernels round differently
     model, vocab, history = train_char_lm(cell, steps=steps, device="cpu", eval_every=EVAL_EVERY,
                                           progress=progress)
     state = _half(model.state_dict())

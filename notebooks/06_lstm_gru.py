@@ -438,6 +438,7 @@ print(f"{'model':22s} {'parameters':>10s} {'steps':>6s} {'nats/char':>9s} {'perp
 print(f"{'Kneser-Ney, order 6':22s} {'(counts)':>10s} {'-':>6s} {kn_loss:9.3f} {math.exp(kn_loss):10.2f}")
 char_loss = {}
 for cell_name, model in char_models.items():
+    # on the CPU, where the checkpoints were made: the printed losses are then the same on every machine
     char_loss[cell_name] = charlm.held_out_loss(model, held, device="cpu")
     print(f"{cell_name.upper() + ' (256 units)':22s} {count_parameters(model):10,d} {char_info[cell_name]['steps']:6d}"
           f" {char_loss[cell_name]:9.3f} {math.exp(char_loss[cell_name]):10.2f}")
