@@ -125,3 +125,18 @@ def test_module_tests_run_the_same_in_the_sandbox_and_in_check():
         dz = g * (1 - out ** 2)
         np.testing.assert_allclose(got["param_grads"]["W"], dz.T @ x, atol=1e-12)
         np.testing.assert_allclose(got["input_grads"][0], dz @ W, atol=1e-12)
+
+
+def test_batch_results_do_not_depend_on_the_workers(tmp_path):
+    """Identical submissions get identical results, messages included, in a batch with two workers:
+    the test modules draw their random cases from a module-level seeded generator, and every
+    submission gets freshly loaded tests, so no worker takes cases meant for another."""
+    a = "01_ngrams"
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    wrong = with_replaced(load_nb(a), "WindowLM", VARIANTS[a]["WindowLM"]["no_tanh"])
+    files = [write(wrong, subs / f"student{i}.ipynb") for i in range(4)]
+    results = grade_batch(a, files, tmp_path / "out", jobs=2)
+    first = results[0].results
+    assert any(not r["earned"] and any(ch.isdigit() for ch in r["message"]) for r in first)  # numbers in messages
+    assert all(r.results == first for r in results[1:])

@@ -297,8 +297,12 @@ def grade_batch(assignment_name: str, submissions: list[str | Path], out_dir: st
         if res is None:
             integrity.verify()  # never start a student's code on a grader that was changed
             try:
-                res = grade_notebook(f, assignment, student=student, timeout=timeout, extra_deny=(out,),
-                                     isolated=isolated, zygotes=zygotes)
+                # The tests are loaded afresh for every submission: test modules draw their cases from a
+                # module-level seeded generator, so a fresh module gives each submission the same cases in
+                # any order and with any number of workers (one shared module would hand them out in
+                # whatever order the threads ran, and the messages' numbers would change between runs).
+                res = grade_notebook(f, load_assignment(assignment_name), student=student, timeout=timeout,
+                                     extra_deny=(out,), isolated=isolated, zygotes=zygotes)
             except Exception as exc:  # noqa: BLE001 (the batch goes on; the row says why)
                 res = SubmissionResult(student=student, file=str(f), sha256=digest, max=assignment.max_points,
                                        status=f"grader error: {type(exc).__name__}: {exc}",
