@@ -461,34 +461,27 @@ def classification_batches(examples: list[tuple[list[int], int]], batch_size: in
 
 
 @torch.no_grad()
+def _argmax_batches(model: nn.Module, sentences: list[list[int]], batch_size: int):
+    """(predictions (B, T) or (B,), lengths (B,)) per padded batch of ``sentences``, in eval mode."""
+    device = next(model.parameters()).device
+    was = model.training
+    model.eval()
+    for i in range(0, len(sentences), batch_size):
+        ids, lengths = pad_batch(sentences[i:i + batch_size])
+        logits, _ = model(ids.to(device), None, lengths.to(device))
+        yield logits.argmax(-1).cpu(), lengths
+    model.train(was)
+
+
 def predict_tags(model: SequenceTagger, sentences: list[list[int]], batch_size: int = 256) -> list[list[int]]:
     """The most likely tag id of every word, sentence by sentence (padded batches, pads dropped)."""
-    device = next(model.parameters()).device
-    was = model.training
-    model.eval()
-    out = []
-    for i in range(0, len(sentences), batch_size):
-        ids, lengths = pad_batch(sentences[i:i + batch_size])
-        logits, _ = model(ids.to(device), None, lengths.to(device))
-        pred = logits.argmax(-1).cpu()
-        out.extend(pred[b, :int(n)].tolist() for b, n in enumerate(lengths))
-    model.train(was)
-    return out
+    return [pred[b, :int(n)].tolist() for pred, lengths in _argmax_batches(model, sentences, batch_size)
+            for b, n in enumerate(lengths)]
 
 
-@torch.no_grad()
 def predict_labels(model: SequenceClassifier, sentences: list[list[int]], batch_size: int = 256) -> list[int]:
     """The most likely class of every sentence."""
-    device = next(model.parameters()).device
-    was = model.training
-    model.eval()
-    out = []
-    for i in range(0, len(sentences), batch_size):
-        ids, lengths = pad_batch(sentences[i:i + batch_size])
-        logits, _ = model(ids.to(device), None, lengths.to(device))
-        out.extend(logits.argmax(-1).cpu().tolist())
-    model.train(was)
-    return out
+    return [label for pred, _ in _argmax_batches(model, sentences, batch_size) for label in pred.tolist()]
 
 
 @torch.no_grad()
