@@ -48,6 +48,13 @@ def isolation_available():
         assert isolation.problem() is None, f"grading isolation unavailable: {isolation.problem()}"
 
 
+def _runtime_in_checkout() -> set[str]:
+    """Top folders of the checkout that hold a runtime folder: the README's `python -m venv .venv` puts the venv
+    there, and the child must see the way down to it (and nothing else of the checkout)."""
+    repo = str(REPO).rstrip("/") + "/"
+    return {p[len(repo):].split("/")[0] for p in isolation.runtime_paths() if p.startswith(repo)}
+
+
 @needs_isolation
 def test_the_child_sees_only_the_runtime_and_scratch():
     top, cwd, work_root, uid = run("import os\ndef attack():\n    return sorted(os.listdir('/')), os.getcwd(), "
@@ -59,7 +66,8 @@ def test_the_child_sees_only_the_runtime_and_scratch():
     allowed = {"bin", "dev", "etc", "grader", "lib", "lib32", "lib64", "proc", "sbin", "scratch", "usr"}
     assert set(top) <= allowed | runtime_tops, set(top) - allowed - runtime_tops
     assert "sys" not in top and ("home" not in top or "home" in runtime_tops)
-    assert work_root == []  # course_lib is mounted only for exercises that import it
+    # course_lib is mounted only for exercises that import it; a venv inside the checkout is seen, nothing else
+    assert set(work_root) == _runtime_in_checkout(), set(work_root) - _runtime_in_checkout()
     # what the child sees under a runtime's top folder is only the way down to that runtime
     for top_dir in runtime_tops - allowed:
         seen = run(f"import os\ndef attack():\n    return sorted(os.listdir('/{top_dir}'))")
@@ -72,7 +80,7 @@ def test_the_child_sees_only_the_runtime_and_scratch():
 def test_course_lib_is_visible_read_only_only_when_imported():
     listing = run("import course_lib, os\ndef attack():\n    return sorted(os.listdir(" + repr(str(REPO)) + "))",
                   preload=("numpy", "course_lib"))
-    assert listing == ["course_lib"]
+    assert listing == sorted({"course_lib"} | _runtime_in_checkout())
     msg = refused("import course_lib\ndef attack():\n    open(" + repr(str(PUBLIC)) + ", 'r+b').write(b'#')",
                   preload=("numpy", "course_lib"))
     assert "Read-only file system" in msg
