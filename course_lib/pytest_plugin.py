@@ -1,7 +1,7 @@
 """Settings for the course's own test run (loaded by ``-p course_lib.pytest_plugin`` in pyproject).
 
 Set before any notebook kernel starts, so nbval kernels inherit them:
-* one thread for torch/BLAS: on 2 cores this is both faster and repeatable;
+* one thread for torch/BLAS unless OMP_NUM_THREADS says otherwise: on 2 cores this is both faster and repeatable;
 * ``COURSE_OFFLINE=1``: the data layer never downloads during tests;
 * ``COURSE_DATA_DIR`` defaults to ``../shared/data`` beside the checkout when present (as in CI);
 * the network is off: connecting anywhere but loopback raises.
@@ -42,4 +42,4 @@ socket.socket.connect = _guarded_connect
 
 def pytest_configure(config):
     import torch
-    torch.set_num_threads(1)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or 1))  # 1 unless a run asks for more (CI's second float path)
