@@ -129,6 +129,19 @@ def _alt_text(cell_source: str, heading: str) -> str:
     return f"figure: {heading}" if heading else "figure"
 
 
+def _live_widget(source: str, outputs: list) -> str | None:
+    """The HTML of the live gradient-decay widget for a cell that shows ``GradientFlowWidget(...)``, started at
+    the cell's own settings; None for any other cell."""
+    import ast
+    if not any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs):
+        return None
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "GradientFlowWidget":
+            from .site_widget import html
+            return html(**{kw.arg: ast.literal_eval(kw.value) for kw in node.keywords})
+    return None
+
+
 def _with_download_note(src: Path, dest: Path, folder: str) -> None:
     """Copy a notebook for the site: a first cell that links the repository's own .ipynb (served as it is,
     from ``_originals/``) and says how to open it; test markers, the import guard and the generated-file
@@ -159,6 +172,9 @@ def _with_download_note(src: Path, dest: Path, folder: str) -> None:
             cell["source"] = shown_src
             if not shown_src.strip():
                 tags.append("remove-input")
+            live = _live_widget(text, cell.get("outputs", []))
+            if live is not None:       # the gradient-decay widget, alive on the page (course_lib.site_widget)
+                cell["outputs"] = [{"output_type": "display_data", "metadata": {}, "data": {"text/html": live}}]
             if any("image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
                 cell["metadata"]["mystnb"] = {"image": {"alt": _alt_text(text, heading),
                                                         "classes": "course-figure"}}
@@ -256,8 +272,10 @@ def prepare(src: Path) -> Path:
     static = src / "_static"
     static.mkdir()
     (static / "favicon.svg").write_text(FAVICON, encoding="utf-8")
-    for name in ("course.css", "course.js"):
+    for name in ("course.css", "course.js", "gradient_widget.js"):
         shutil.copy(REPO / "assets" / "site" / name, static / name)
+    from .site_widget import write_grid        # the live widget's curves, measured once per version of the code
+    write_grid(static / "gradient_grid.js", cache_dir=BUILD / "cache")
     import jupyter_server_mathjax
     shutil.copytree(Path(jupyter_server_mathjax.__file__).parent / "static", static / "mathjax")
     return src

@@ -2,8 +2,11 @@
 on 127.0.0.1, and every page is opened in Debian's chromium (playwright, no browser download).
 
 A page fails on: a console error, a failed or non-2xx request, any request that leaves 127.0.0.1,
-an image that did not load, raw TeX where math should be typeset, or a dead internal link (a
-missing page or a missing #anchor). Screenshots of the landing page and one lesson page are saved
+an image that did not load, raw TeX where math should be typeset, a dead internal link (a missing
+page or a missing #anchor), display math clipped without a scrollbar (at 1280 and 390 px), an nbval
+marker on a notebook page, a figure shrunk below half its width that cannot be enlarged, a figure
+without alt words, or an absolute path of the building machine. Lesson 04's live gradient widget
+must redraw when its slider moves and draw what the Python widget measures. Screenshots of the landing page and one lesson page are saved
 to _build/screenshots/.
 
 Run: pytest -m browser tests/browser   (needs `apt-get install chromium`,
@@ -31,6 +34,29 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # checked below). This one message is the only console output tolerated.
 TOLERATED_CONSOLE = ("Access to font at 'about:blank'", "net::ERR_FAILED")
 RAW_TEX = re.compile(r"\\\(|\\\[|\$[^$\s][^$]{0,80}\\[a-zA-Z]+[^$]{0,80}\$")
+
+
+# What a reader must never meet, checked on every page (at 1280 px, and the math again at 390 px):
+# display math wider than its box with no scrollbar, nbval's markers, a figure shrunk below half its width
+# that cannot be enlarged, a figure whose alt text is its file name.
+LAYOUT_PROBLEMS = r"""() => {
+  const out = [];
+  const scrolls = (e) => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX);
+  for (const e of document.querySelectorAll('.MathJax_Display, div.math, mjx-container[display="true"]')) {
+    if (e.scrollWidth > e.clientWidth + 1 && !scrolls(e) && !(e.parentElement && scrolls(e.parentElement)))
+      out.push('display math clipped without a scrollbar: ' + e.innerText.slice(0, 60));
+  }
+  if (/\/(lessons|exercises)\//.test(location.pathname) && document.body.innerText.includes('NBVAL_'))
+    out.push('an nbval marker is visible');
+  for (const i of document.querySelectorAll('article img')) {
+    if (i.naturalWidth > 0 && i.clientWidth > 0 && i.clientWidth < i.naturalWidth / 2
+        && getComputedStyle(i).cursor !== 'zoom-in' && !i.closest('a'))
+      out.push('figure shrunk below half its width with no way to enlarge: ' + i.src.split('/').pop());
+    if (/\.(png|svg|jpe?g)$/i.test(i.alt || '') || !(i.alt || '').trim())
+      out.push('figure without words for its alt text: ' + i.src.split('/').pop());
+  }
+  return out;
+}"""
 
 
 def _free_port() -> int:
@@ -129,6 +155,7 @@ def test_every_page_loads_clean(site):
             raw = RAW_TEX.findall(prose)
             if raw:
                 problems.append(f"{rel}: raw TeX not typeset: {raw[:3]}")
+            problems += [f"{rel}: {p}" for p in page.evaluate(LAYOUT_PROBLEMS)]
             for href in page.evaluate("[...document.querySelectorAll('a[href]')].map(a => a.href)"):
                 if not href.startswith(base):
                     continue
@@ -147,3 +174,72 @@ def test_every_page_loads_clean(site):
                 page.screenshot(path=str(shots / (rel.replace("/", "_").replace(".html", ".png"))))
         browser.close()
     assert not problems, "\n".join(problems[:40])
+
+
+def test_math_fits_a_phone(site):
+    """At 390 px every display equation either fits or scrolls inside its column."""
+    from playwright.sync_api import sync_playwright
+    problems = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
+                                                                     "--disable-background-networking"])
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        for rel in _pages(site["root"]):
+            if not rel.startswith(("lessons/", "exercises/")):
+                continue
+            page.goto(site["base"] + rel, wait_until="load")
+            if page.evaluate("typeof MathJax !== 'undefined' && !!MathJax.Hub"):
+                page.evaluate("() => new Promise(r => MathJax.Hub.Queue(r))")
+            problems += [f"{rel} (390 px): {p}" for p in page.evaluate(LAYOUT_PROBLEMS) if "math" in p]
+        browser.close()
+    assert not problems, "\n".join(problems[:20])
+
+
+def test_no_page_shows_the_building_machine(site):
+    """No absolute path of the machine that built the site (home, temp or checkout folders) in any page."""
+    import tempfile
+    home, tmp = str(Path.home()), tempfile.gettempdir()
+    marks = {str(REPO), home + "/", tmp + "/", str(REPO.parent) + "/"}
+    found = []
+    for f in site["root"].rglob("*.html"):
+        text = f.read_text(encoding="utf-8", errors="replace")
+        found += [f"{f.relative_to(site['root'])}: {m}" for m in marks if m in text]
+    assert not found, "\n".join(found[:20])
+
+
+def test_the_gradient_widget_is_alive_without_a_kernel(site):
+    """Lesson 04's gradient-decay widget redraws on the static page when a slider moves, and draws what the
+    Python widget measures at the same setting (course_lib.gradient_flow.measure, float32)."""
+    import numpy as np
+    import torch
+    from playwright.sync_api import sync_playwright
+
+    from course_lib.gradient_flow import FlowSettings, measure
+    requests = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
+                                                                     "--disable-background-networking"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(site["base"] + "lessons/04_bptt.html", wait_until="load")
+        widget = page.locator(".course-gradient-widget").first
+        widget.wait_for()
+        first = page.evaluate("document.querySelector('.course-gradient-widget canvas').toDataURL()")
+        before = page.evaluate("document.querySelector('.course-gradient-widget').lastDrawn")
+        slider = page.locator(".course-gradient-widget input[type=range]").first    # spectral radius
+        slider.focus()
+        for _ in range(6):
+            page.keyboard.press("ArrowRight")
+        after = page.evaluate("document.querySelector('.course-gradient-widget').lastDrawn")
+        second = page.evaluate("document.querySelector('.course-gradient-widget canvas').toDataURL()")
+        browser.close()
+    assert not [u for u in requests if not u.startswith((site["base"], "about:blank", "data:"))], \
+        "the widget reached outside the site"
+    assert after["settings"]["rho"] > before["settings"]["rho"], (before["settings"], after["settings"])
+    assert first != second, "the plot did not change when the slider moved"
+    for drawn in (before, after):
+        s = drawn["settings"]
+        r = measure(FlowSettings(cell=s["cell"], activation=s["activation"], rho=s["rho"], init=s["init"], T=s["T"],
+                                 hidden=64), dtype=torch.float32)
+        np.testing.assert_allclose(np.array(drawn["norms"]), r.grad_norm, rtol=0.01)
+        assert drawn["horizon"] == r.horizon
