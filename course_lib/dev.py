@@ -3,6 +3,11 @@
     python -m course_lib.dev refresh notebooks/01_ngrams.py [more .py or .ipynb ...]
     python -m course_lib.dev run-all [--device cuda] [--json out.json] [notebooks/ solutions/ ...]
     python -m course_lib.dev guard [notebooks/ solutions/ ...]
+    python -m course_lib.dev sync [notebooks/ exercises/ solutions/ or files ...]
+
+``sync`` re-pairs notebooks edited outside JupyterLab: where a ``.ipynb`` is newer than its ``.py`` (saved
+by VS Code or Colab, or downloaded again) JupyterLab's jupytext refuses to open it ("File Load Error");
+``sync`` writes the newer file's cells into the older one (``jupytext --sync``) and says which way each went.
 
 ``guard`` puts ``SETUP_GUARD`` at the top of the first code cell of every notebook pair (idempotent):
 a hosted kernel without the course installed gets the install command, not a bare ModuleNotFoundError.
@@ -129,6 +134,23 @@ def run_all(folders: list[str], device: str | None = None) -> list[dict]:
     return rows
 
 
+def sync(targets) -> list[str]:
+    """Bring each notebook pair in ``targets`` (folders or files) in line with its newer file."""
+    done = []
+    for target in map(Path, targets):
+        pairs = sorted(target.glob("[0-9][0-9]_*.ipynb")) if target.is_dir() else [target.with_suffix(".ipynb")]
+        for ipynb in pairs:
+            py = ipynb.with_suffix(".py")
+            if not (ipynb.is_file() and py.is_file()):
+                continue
+            newer = ipynb if ipynb.stat().st_mtime > py.stat().st_mtime else py
+            before = (ipynb.read_bytes(), py.read_bytes())
+            _run(sys.executable, "-m", "jupytext", "--sync", "--quiet", str(ipynb))
+            if (ipynb.read_bytes(), py.read_bytes()) != before:
+                done.append(f"{ipynb}: synced from {newer.name}")
+    return done or ["every pair was already in sync"]
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if len(argv) >= 1 and argv[0] == "run-all":
@@ -147,6 +169,10 @@ def main(argv=None) -> int:
         print("\n".join(add_guard(argv[1:] or ["notebooks", "solutions"])) or "all notebooks have the guard")
         from .grading.generate import generate
         generate()  # exercises/ get it from solutions/
+        return 0
+    if len(argv) >= 1 and argv[0] == "sync":
+        for line in sync(argv[1:] or ["notebooks", "exercises", "solutions"]):
+            print(line)
         return 0
     if len(argv) < 2 or argv[0] != "refresh":
         print(__doc__)

@@ -15,6 +15,12 @@ STEMS = ["00_welcome", "01_ngrams", "02_word2vec", "03_rnn", "04_bptt", "05_clip
          "07_birnn", "08_seq2seq", "09_attention", "10_positional_encoding"]
 
 
+# The course's repository pairs every notebook with a .py (jupytext); a student copy (course-grade release)
+# ships plain notebooks, so the pairing checks do not apply there.
+PAIRED = (REPO / "jupytext.toml").is_file()
+needs_pairing = pytest.mark.skipif(not PAIRED, reason="a student copy has plain notebooks, no jupytext pairs")
+
+
 def _cells(nb):
     return [(c.cell_type, c.source.strip()) for c in nb.cells]
 
@@ -23,6 +29,7 @@ def test_there_are_notebooks():
     assert NOTEBOOKS, "no notebooks found"
 
 
+@needs_pairing
 @pytest.mark.parametrize("ipynb", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_pair_in_sync(ipynb):
     py = ipynb.with_suffix(".py")
@@ -75,9 +82,11 @@ def test_committed_lesson_and_solution_notebooks_are_executed():
 
 
 def test_exercise_notebooks_have_no_solutions():
-    for p in (REPO / "exercises").glob("*.py"):
-        text = p.read_text()
-        assert "### BEGIN SOLUTION" not in text and "raise NotImplementedError" in text
+    found = sorted((REPO / "exercises").glob("[0-9][0-9]_*.ipynb"))
+    assert found, "no exercise notebooks"
+    for p in found:
+        text = "".join("".join(c["source"]) for c in json.loads(p.read_text(encoding="utf-8"))["cells"])
+        assert "### BEGIN SOLUTION" not in text and "raise NotImplementedError" in text, p.name
 
 
 def test_make_stub_keeps_indentation_and_hint():
@@ -96,7 +105,8 @@ def test_sanitizer_file_exists_and_nbval_is_configured():
 def test_notebook_00_links_every_lesson_and_its_exercises():
     """00's course map links each lesson notebook that exists, and its exercise notebook; every link resolves."""
     import re
-    text = (REPO / "notebooks" / "00_welcome.py").read_text(encoding="utf-8")
+    nb = json.loads((REPO / "notebooks" / "00_welcome.ipynb").read_text(encoding="utf-8"))
+    text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
     links = set(re.findall(r"\]\(([^)#\s]+)\)", text))
     for lesson in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         if lesson.stem != "00_welcome":

@@ -65,11 +65,12 @@ def _cmd_grade(args) -> int:
 def _cmd_release(args) -> int:
     from .release import release
     try:
-        dest = release(args.outdir)
+        dest = release(args.outdir, force=args.force)
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    print(f"student copy written to {dest} (its own README; no solutions/, hidden tests or grading tests)")
+    print(f"student copy written to {dest} from the last commit (its own README, plain notebooks; no solutions/, "
+          "hidden tests, grading tests, or anything uncommitted or untracked: submissions, grades, edits)")
     return 0
 
 
@@ -120,6 +121,9 @@ def main(argv=None) -> int:
     g.set_defaults(func=_cmd_grade)
     r = sub.add_parser("release", help="write a student copy: everything but solutions/ and hidden tests")
     r.add_argument("outdir")
+    r.add_argument("--force", action="store_true",
+                   help="release the last commit even though tracked course files have uncommitted changes "
+                        "(the changes stay out of the copy)")
     r.set_defaults(func=_cmd_release)
     p = sub.add_parser("progress", help="students: the public checks of every exercise notebook, as one table")
     p.add_argument("folder", nargs="?", default=None, help="folder of exercise notebooks (default: exercises/)")
