@@ -84,7 +84,9 @@ def tracked_changes(src: Path) -> list[str]:
     if out.returncode != 0:
         return []
     entries = [e for e in out.stdout.decode("utf-8", "replace").split("\0") if e]
-    return sorted(e[3:] for e in entries if len(e) > 3 and _shipped(e[3:]))
+    paths = [e[3:] for e in entries if len(e) > 3]
+    # a paired .py counts for the notebook it is the twin of (students get the .ipynb)
+    return sorted(p for p in paths if _shipped(p) or (p.endswith(".py") and _shipped(p[:-3] + ".ipynb")))
 
 
 def _committed_files(src: Path) -> list[str] | None:
