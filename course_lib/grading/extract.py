@@ -29,6 +29,7 @@ class Statement:
 class Definitions:
     statements: list[Statement] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    broken: list = field(default_factory=list)   # (cell, line, message, source) of cells that do not parse
 
     def defined(self) -> set[str]:
         return set().union(*(s.binds for s in self.statements)) if self.statements else set()
@@ -114,6 +115,7 @@ def extract_definitions(cells: list[str]) -> Definitions:
             tree = ast.parse(src)
         except SyntaxError as exc:
             out.warnings.append(f"cell {ci} has a syntax error (line {exc.lineno}: {exc.msg}); it was skipped")
+            out.broken.append((ci, exc.lineno, exc.msg, src))
             continue
         except (ValueError, RecursionError, MemoryError) as exc:
             out.warnings.append(f"cell {ci} could not be parsed ({type(exc).__name__}); it was skipped")

@@ -9,10 +9,10 @@ import json
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from . import isolation, paths
+from . import gradebook, isolation, paths
 from .extract import Definitions, NotebookError, extract_definitions, read_notebook_cells
 from .runner import RemoteStudent, ZygotePool
 from .spec import Fail, NotImplementedYet, SandboxError, StudentError, Test, load_tests
@@ -100,6 +100,12 @@ def _grade_exercise(defs: Definitions, exercise: str, tests: list[Test], *, time
                     warnings: list[str], outputs: list[str], isolated: bool, zygotes: ZygotePool) -> list[TestResult]:
     if exercise not in defs.defined():
         why = f"`{exercise}` was not found in the notebook (a def or class with that exact name)"
+        import re
+        for cell, line, msg, src in getattr(defs, "broken", []):
+            if re.search(rf"^\s*(?:async\s+)?(?:def|class)\s+{re.escape(exercise)}\b", src, flags=re.M):
+                why = (f"`{exercise}` could not be read: its cell ({cell}) has a syntax error at line {line} ({msg}). "
+                       "Fix it and run the cell: Python reads none of a cell that does not parse")
+                break
         return [TestResult(t.exercise, t.name, t.points, 0.0, t.hidden, why) for t in tests]
     statements = defs.closure([exercise])
     preload = [m for m in PRELOADABLE if m in defs.imported_modules(statements)] or ["numpy"]
@@ -266,10 +272,12 @@ class Integrity:
 
 
 def grade_batch(assignment_name: str, submissions: list[str | Path], out_dir: str | Path, *, jobs: int = 1,
-                timeout: float = 10.0, progress=None, isolated: bool = True) -> list[SubmissionResult]:
+                timeout: float = 10.0, progress=None, isolated: bool = True,
+                replace: bool = False) -> list[SubmissionResult]:
     """Grade every submission into ``out_dir``: grades.csv, feedback/<student>.md, results.json (every
     test's result, for ``course-grade report``) and a cache so that unchanged submissions are not
-    graded again. Every input file gets a row.
+    graded again. Every input file gets a row. The rows are merged into the folder's gradebook
+    (``gradebook.merge``): other students' rows stay, unless ``replace`` drops those not in this batch.
 
     Students' code runs isolated by the kernel (``isolation``); without it this refuses
     (``IsolationUnavailable``) unless ``isolated=False``. The grader's own files and the tests are
@@ -322,8 +330,15 @@ def grade_batch(assignment_name: str, submissions: list[str | Path], out_dir: st
     except GraderTampered as exc:
         _atomic_write(out / "ALARM.txt", str(exc) + "\n")
         raise
-    _atomic_write(out / "grades.csv", grades_csv(results, assignment))
-    _atomic_write(out / "results.json", json.dumps([asdict(r) for r in results], indent=1))  # for `report`
+    # the gradebook grows: this batch's rows replace the same students' rows, everyone else's stay
+    rows, dropped = gradebook.merge(out, assignment_name, [asdict(r) for r in results], replace=replace)
+    for student in dropped:                       # removed on request: their feedback and cache go too
+        (out / "feedback" / f"{student}.md").unlink(missing_ok=True)
+        (out / ".cache" / f"{student}.json").unlink(missing_ok=True)
+    known = {f.name for f in fields(SubmissionResult)}
+    _atomic_write(out / "grades.csv", grades_csv([SubmissionResult(**{k: v for k, v in r.items() if k in known})
+                                                  for r in rows], assignment))
+    _atomic_write(out / "results.json", json.dumps(rows, indent=1))  # for `report` and `export`
     return results
 
 
