@@ -1,7 +1,7 @@
 """A long-range dependency with a dial: subject–verb agreement across a chosen number of words.
 
-The seed's example: "The cat, which already ate …, **was** full" / "The cats, which already ate …,
-**were** full". To choose the verb the model must carry one bit (singular or plural) from the
+The Sequence Models notes' example: "The cat, which already ate …, **was** full" / "The cats, which
+already ate …, **were** full". To choose the verb the model must carry one bit (singular or plural) from the
 subject to the verb, across everything said in between. Here the in-between is ``distance``
 words drawn at random from a small vocabulary that includes nouns of *both* numbers (attractors:
 "… ate the mice …"), so the most recent noun is no help: only the subject is.
@@ -98,10 +98,12 @@ def decode(ids) -> str:
 
 def train_agreement_model(cell: str, distance: int, *, steps: int = 300, seed: int = 0, memory_bias: float = 0.0,
                           hidden_size: int = 32, embed_dim: int = 16, batch_size: int = 32, lr: float = 1e-2,
-                          clip: float = 1.0, device=None):
+                          clip: float = 1.0, device=None, eval_fn=None, eval_every: int | None = None):
     """A fresh ``RecurrentLM`` with this ``cell`` ("rnn", "lstm", "gru"; PyTorch's layers, for speed)
     trained for ``steps`` steps of Adam on sentences of one ``distance`` with ``train.train`` (the
-    one loop). Seeded: the same call gives the same model."""
+    one loop). Seeded: the same call gives the same model. ``eval_fn(model)`` runs every
+    ``eval_every`` steps, as in ``train.train`` (a probe that draws no random numbers leaves the model
+    exactly as without it)."""
     from .device import get_device, seed_everything
     from .lstm_gru import RecurrentLM
     from .train import train
@@ -110,7 +112,7 @@ def train_agreement_model(cell: str, distance: int, *, steps: int = 300, seed: i
     seed_everything(seed)
     model = RecurrentLM(len(VOCAB), embed_dim, hidden_size, cell=cell, memory_bias=memory_bias).to(device)
     train(model, agreement_batches(batch_size, [distance], seed=seed), steps=steps, lr=lr, clip=clip, device=device,
-          progress=False)
+          progress=False, eval_fn=eval_fn, eval_every=eval_every)
     return model
 
 
@@ -121,3 +123,64 @@ def accuracy_by_distance(cell: str, distances, *, eval_size: int = 500, **settin
 
     return {d: last_step_accuracy(train_agreement_model(cell, d, **settings), *agreement_batch(eval_size, d, seed=10_000 + d))
             for d in distances}
+
+
+def subject_gradient(model, distance: int, n: int = 256, seed: int = 777) -> float:
+    """How much of the verb's error reaches the subject: the mean over ``n`` sentences of
+    ‖∂L / ∂e_subject‖, the gradient of the loss at the verb with respect to the subject's embedding
+    (the input ``distance`` steps before the verb). Autograd, whatever the caller's grad mode."""
+    import torch.nn.functional as F
+
+    device = next(model.parameters()).device
+    idx, targets = agreement_batch(n, distance, seed=seed)
+    idx, targets = idx.to(device), targets.to(device)
+    with torch.enable_grad():
+        emb = model.embed(idx).detach().requires_grad_(True)
+        logits = model.head(model.rnn(emb)[0][:, -1])
+        (grad,) = torch.autograd.grad(F.cross_entropy(logits, targets[:, -1]), emb)
+    return float(grad[:, 1].norm(dim=-1).mean() * n)     # × n: the per-sentence loss, not the batch mean
+
+
+@torch.no_grad()
+def memory_state(model, distance: int, n: int = 256, seed: int = 777) -> dict[str, float]:
+    """The "keep" gate over the words after the subject, f_t for an LSTM and z_t for a GRU (both 1 = keep
+    the old state), traced with the scratch cells (``lstm_gru.trace_gates``): ``gate`` its mean over
+    units, words and sentences, ``gate_max_unit`` the mean of the unit that keeps most. For an LSTM also
+    ``cell_at_verb``, the mean |c_t| at the last word (where tanh(c) is read out: tanh′ ≈ 0 beyond 3)."""
+    from .lstm_gru import trace_gates
+
+    if model.cell not in ("lstm", "gru"):
+        raise ValueError(f"only gated cells have a memory gate, got {model.cell!r}")
+    device = next(model.parameters()).device
+    idx, _ = agreement_batch(n, distance, seed=seed)
+    trace = trace_gates(model.rnn, model.embed(idx.to(device)))[0]
+    keep = trace["f" if model.cell == "lstm" else "z"][:, 2:]           # (B, T - 2, H): after the subject
+    out = {"gate": float(keep.mean()), "gate_max_unit": float(keep.mean((0, 1)).max())}
+    if model.cell == "lstm":
+        out["cell_at_verb"] = float(trace["c"][:, -1].abs().mean())
+    return out
+
+
+def watch_training(cell: str, distance: int, *, every: int = 25, **settings) -> dict:
+    """``train_agreement_model(cell, distance, **settings)`` (the same model), measuring every
+    ``every`` steps, from step 0, ``subject_gradient`` and ``memory_state``. Returns lists ``step``,
+    ``subject_gradient`` and one per key of ``memory_state``, and the trained ``model``."""
+    seen: dict = {"step": [], "subject_gradient": []}
+
+    def probe(model):
+        seen["step"].append(every * len(seen["step"]))
+        seen["subject_gradient"].append(subject_gradient(model, distance))
+        for key, value in memory_state(model, distance).items():
+            seen.setdefault(key, []).append(value)
+        return 0.0
+
+    from .device import seed_everything
+    from .lstm_gru import RecurrentLM
+
+    seed_everything(settings.get("seed", 0))            # step 0: the model exactly as train_agreement_model starts it
+    start = RecurrentLM(len(VOCAB), settings.get("embed_dim", 16), settings.get("hidden_size", 32), cell=cell,
+                        memory_bias=settings.get("memory_bias", 0.0))
+    start.eval()
+    probe(start)
+    seen["model"] = train_agreement_model(cell, distance, eval_fn=probe, eval_every=every, **settings)
+    return seen
