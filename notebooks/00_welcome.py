@@ -173,6 +173,8 @@ print("x[0] =", repr("".join(vocab.decode(x[0]))), "-> y[0] =", repr("".join(voc
 # ## Recap
 #
 # - The course's models live in `course_lib`; its data comes through `course_lib.data`, checked by hash.
+# - Text is sequential data. The lecture's NLP applications differ in what comes out: one label for a
+#   sentence (sentiment), one tag per word (part-of-speech tagging), another sentence (translation).
 # - Tiny Shakespeare: 1,115,394 characters of 65 kinds, or 253,599 words of 12,384 kinds (printed
 #   above): a word-level model needs an output layer 191 times wider than a character-level one.
 # - Text becomes integer ids through a `Vocab`; a language-model batch is a pair `(x, y)` of shape

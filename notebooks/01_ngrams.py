@@ -226,8 +226,8 @@ print("in the training text:", ", ".join(f"{w!r} {backoff.count((), w)} times" f
 
 # %% [markdown]
 # The grammatical "the king is dead" comes first, but the scrambled "dead is the king" ranks *above*
-# "the cat is small", and Kneser-Ney agrees. Neither model judges word order as such: each sees three
-# words at a time and rewards familiar pieces. "king" is frequent in these history plays, and "is the"
+# "the cat is small", and Kneser-Ney agrees. Neither model judges the sentence as a whole: each sees
+# three words at a time and rewards familiar pieces. "king" is frequent in these history plays, and "is the"
 # and "the king" are common pairs, so the scrambled sentence is made of well-known trigrams and
 # bigrams; "cat" and "small" are rare, "the cat is" and "cat is small" were never seen, and every
 # step back to a shorter context costs a factor of α (or γ(h) in Kneser-Ney). Counts know nothing of
@@ -238,10 +238,9 @@ print("in the training text:", ", ".join(f"{w!r} {backoff.count((), w)} times" f
 # A language model is also a generator: start from `<bos>`, draw the next word from
 # P(w | context), append it, repeat until `<eos>`. With n = 1 the words are independent; with
 # larger n the text looks more and more like Shakespeare, because it *is* Shakespeare: a 4-gram
-# model mostly copies training sentences (the storage table above shows why: most 4-gram contexts
-# were seen once, so they have one possible next word). Samples differ from machine to machine (the
+# model mostly copies training sentences (the storage table above shows why). Samples differ from machine to machine (the
 # draws depend on the last bits of the probabilities), so what the text says about them is measured
-# below on 100 sentences per model.
+# below on 200 sentences per model.
 
 # %%
 samplers = {}
@@ -257,9 +256,9 @@ training_sentences = {tuple(s) for s in train}
 copied = {}
 for n in (2, 4):
     rng = np.random.default_rng(100 + n)
-    drawn = [samplers[n].sample(rng, max_len=30) for _ in range(100)]
+    drawn = [samplers[n].sample(rng, max_len=30) for _ in range(200)]
     copied[n] = np.mean([tuple(s) in training_sentences for s in drawn])
-    print(f"n={n}: {copied[n]:.0%} of 100 sampled sentences are training sentences, copied whole")
+    print(f"n={n}: {copied[n]:.0%} of 200 sampled sentences are training sentences, copied whole")
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -279,6 +278,14 @@ claim(copied[4] > copied[2] + 0.2, "the 4-gram model copies far more than the bi
 # embeddings, so what is learned about one context transfers to similar ones. Storage no longer
 # grows with the number of n-grams seen, only with the window. (The window-based neural LM is in
 # the lecture; the equation with the direct connection $W_3 x$ is Bengio et al.'s.)
+
+# %%
+from course_lib.neural_lm import diagram
+
+diagram(("the", "cat", "is"))
+plt.show()
+
+# %% [markdown]
 #
 # The slides' PyTorch example `NGramLanguageModeler`, titled "SG模型" (skip-gram), is this model
 # too: embeddings of the CONTEXT_SIZE previous words, concatenated, a hidden layer (ReLU), a softmax
@@ -332,7 +339,7 @@ print(f"neural LM after 1,500 steps: held-out perplexity {live_pp:.2f}")
 # %%
 # NBVAL_CHECK_OUTPUT
 claim(live_pp > best_count[1], "after 1,500 steps the network is not yet better than the best count model")
-between(live_pp / best_count[1], 1.0, LIVE_BAND, "its perplexity over the best count model's")
+between(live_pp / best_count[1], 1.0, LIVE_BAND, "its perplexity over the best count model's");
 
 # %% [markdown]
 # After 1,500 steps it is close to, but not yet better than, the best count model. Trained
@@ -355,7 +362,7 @@ print(f"best count model (Kneser-Ney n={best_count[0]}): held-out perplexity {be
 # %%
 # NBVAL_CHECK_OUTPUT
 claim(neural_pp < best_count[1], "the trained neural model is better than the best count model")
-between(neural_pp, 7.05, 7.15, "its held-out perplexity")
+between(neural_pp, 7.05, 7.15, "its held-out perplexity");
 
 # %% [markdown]
 # Both numbers are on the same held-out names with the same tokens (characters and `<eos>`).
