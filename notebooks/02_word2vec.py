@@ -254,7 +254,8 @@ print(f"mean distance between two second-person forms {within:.2f}, from one to 
 
 # %%
 # NBVAL_CHECK_OUTPUT
-between(within / across, 0.3, 0.75, "the second-person forms' distance to each other over their distance to the rest");
+between(within / across, 0.3, 0.75, "the second-person forms' distance to each other over their distance to the rest")
+claim(within < across, "the second-person forms sit closer to each other than to the other words")
 
 # %% [markdown]
 # ## CBOW vs skip-gram
@@ -277,8 +278,8 @@ for w in probe[:3]:
 
 # %%
 # NBVAL_CHECK_OUTPUT
+between(pairs_per_centre, 3.3, 3.8, "skip-gram pairs per CBOW example")
 print(f"lines hold {np.mean([len(s) for s in sentences]):.1f} words on average (after dropping rare words)")
-between(pairs_per_centre, 3.3, 3.8, "skip-gram pairs per CBOW example");
 
 # %% [markdown]
 # About 3.5 pairs per centre, not 2 × 5 = 10: word2vec's dynamic window draws each centre's reach b
