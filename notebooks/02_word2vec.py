@@ -318,8 +318,9 @@ for name, (acc, rho_ws, rho_sl) in scores.items():
 # (`tests/benchmarks/bench_word2vec.py` trains gensim's word2vec with the same settings beside this
 # code, if you want to compare.) Only 46 of the 353 WordSim pairs are in the vocabulary, so a
 # correlation on them (between about 0 and 0.1 from seed to seed) is too noisy to rank the two models;
-# SimLex-999, which scores similarity rather than relatedness, is near 0 for both. The neighbours above are the better evidence: embeddings learn what the corpus shows, here
-# the grammar and cast of Shakespeare (thou → art, hast; father → brother, son, mother), not world
+# SimLex-999, which scores similarity rather than relatedness, is near 0 for both. The neighbours
+# above are the better evidence: embeddings learn what the corpus shows, here
+# the grammar and cast of Shakespeare (thou → art, hast; father → the family words), not world
 # knowledge. With a few billion words the same code (and loss) gives the famous
 # king − man + woman ≈ queen.
 
