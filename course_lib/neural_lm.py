@@ -52,6 +52,48 @@ class FixedWindowLM(nn.Module):
         return logits, loss
 
 
+def diagram(context=("the", "cat", "is")):
+    """Bengio et al.'s model as a picture: the context words' embeddings (one shared table), concatenated
+    into x, the tanh hidden layer, and the softmax output fed by the hidden layer and, directly, by x."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    n = len(context)
+    xs = [1.6 * (i - (n - 1) / 2) for i in range(n)]
+
+    def box(x, y, w, text, color):
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - 0.22), w, 0.44, boxstyle="round,pad=0.02", fc=color, ec="black", lw=0.8))
+        ax.text(x, y, text, ha="center", va="center", fontsize=8)
+
+    def arrow(x0, y0, x1, y1, **kw):
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops={"arrowstyle": "->", "lw": 0.8, **kw})
+
+    for i, (x, w) in enumerate(zip(xs, context)):
+        box(x, 0, 1.3, f"$w_{{t-{n - i}}}$ = '{w}'", "#f4cccc")
+        box(x, 1, 1.3, f"$e(w_{{t-{n - i}}})$", "#fce5cd")
+        arrow(x, 0.22, x, 0.78)
+        arrow(x, 1.22, 0, 1.78)
+    width = 1.6 * n + 0.4
+    parts = "; ".join(f"e(w_{{t-{n - i}}})" for i in range(n))
+    box(0, 2, width, f"$x = [{parts}]$  (concatenated)", "#fff2cc")
+    box(0, 3, 2.6, r"$h = \tanh(W_1 x + b_1)$", "#cfe2f3")
+    box(0, 4, 3.6, r"$\hat y = \mathrm{softmax}(W_2 h + W_3 x + b_3)$", "#d9ead3")
+    arrow(0, 2.22, 0, 2.78)
+    arrow(0, 3.22, 0, 3.78)
+    arrow(width / 2 - 0.3, 2.22, 1.8, 3.78, ls="--", color="#b45f06", connectionstyle="arc3,rad=0.35")
+    ax.text(width / 2 + 0.2, 3.0, "direct connection\n$W_3 x$", fontsize=8, color="#b45f06", va="center")
+    ax.text(xs[-1] + 0.75, 1, "one table e(.),\nshared by every\nposition", fontsize=8, va="center")
+    ax.text(0, 4.4, r"$P(w_t \mid$ the last n − 1 words$)$: one probability per word of the vocabulary",
+            ha="center", fontsize=8)
+    ax.set_xlim(-width / 2 - 0.2, width / 2 + 2.2)
+    ax.set_ylim(-0.4, 4.65)
+    ax.axis("off")
+    ax.set_title(f"the fixed-window neural LM (Bengio et al. 2003), for a window of {n} words", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 # ----------------------------------------------------------------------------- names experiment
 # The notebook compares this model with the best count model on names.txt (characters). The
 # checkpoint in assets/ is made by:  python -m course_lib.neural_lm train-names

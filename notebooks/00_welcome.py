@@ -61,11 +61,24 @@ except ModuleNotFoundError:
                               "requirements.txt (in a notebook cell: %pip install -r requirements.txt), then restart "
                               "the kernel. README: 'Run on a hosted notebook service'.") from None
 
+import os
+from pathlib import Path
+
 import course_lib
 from course_lib import data, seed_everything
 from course_lib.device import describe_environment
 
-for key, value in describe_environment().items():
+env = describe_environment()
+# The two folders are shown relative to your home folder (or only whether they hold the data), never as
+# one machine's absolute path.
+data_dir = os.environ.get("COURSE_DATA_DIR")
+if data_dir:
+    found = sum((Path(data_dir).expanduser() / c.filename).is_file() for c in data.REGISTRY.values())
+    env["data dir (COURSE_DATA_DIR)"] = f"set; {found} of {len(data.REGISTRY)} corpora found there"
+cache = data.cache_dir().expanduser().resolve()
+home = Path.home().resolve()
+env["data cache"] = f"~/{cache.relative_to(home)}" if cache.is_relative_to(home) else "outside your home folder"
+for key, value in env.items():
     print(f"{key:28s} {value}")
 
 # %% [markdown]
@@ -89,7 +102,10 @@ print(data.describe())
 # NBVAL_CHECK_OUTPUT
 from course_lib.text import Vocab, char_tokenize, word_tokenize
 
-text = data.load_text("tinyshakespeare")
+try:
+    text = data.load_text("tinyshakespeare")
+except data.DataNotFoundError as missing:  # one short message (where to get the file), not the download's traceback
+    raise data.DataNotFoundError(str(missing)) from None
 print(text[:200])
 chars, words = char_tokenize(text), word_tokenize(text)
 print(f"{len(chars):,} characters, {len(set(chars))} distinct")
@@ -97,12 +113,43 @@ print(f"{len(words):,} words, {len(set(words)):,} distinct (lower-cased)")
 print(f"the word vocabulary is {len(set(words)) / len(set(chars)):.0f} times the character vocabulary")
 
 # %% [markdown]
+# ## What the lecture's NLP applications look like as data
+#
+# The lecture opens with what natural language processing is for: question answering, machine
+# translation, speech and character recognition, text classification and sentiment analysis,
+# part-of-speech tagging. Text is **sequential data**: its meaning is in the order of the words, and
+# inputs have different lengths, unlike the fixed grid of an image. Three of those applications,
+# with the shape of what goes in and what comes out, as the course meets them (one example each from
+# its data):
+#
+# | task | in → out | where in the course |
+# |---|---|---|
+# | sentiment analysis (text classification) | a sentence → one label | notebook 07 (SST-2 film reviews) |
+# | part-of-speech tagging | a sentence → one tag per word, same length | notebook 07 (English Web Treebank) |
+# | machine translation | a sentence → a sentence of another length | notebooks 08 and 09 (English → French) |
+#
+# All three are built on the same models: a language model (notebooks 01-03), which reads a sequence
+# and predicts what comes next, and its recurrent layers (03-07).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+review, label = data.load_sst("sst2-dev")[0]
+tagged_words, tags = data.load_conllu("ud-ewt-dev")[1]
+english, french = data.load_pairs("eng-fra")[5000]
+print("sentiment:  ", " ".join(review), "->", ["negative", "positive"][label])
+print("POS tagging:", " ".join(f"{w}/{t}" for w, t in zip(tagged_words[:7], tags)), "...")
+print("translation:", english, "->", french)
+print(f"{len(review)} words -> 1 label;  {len(tagged_words)} words -> {len(tags)} tags;  "
+      f"{len(english.split())} words -> {len(french.split())} words")
+
+# %% [markdown]
 # ## From text to tensors
 #
 # A `Vocab` maps tokens to integer ids, most frequent first, after four special tokens:
 # `<pad>` (padding), `<unk>` (unknown word), `<bos>` / `<eos>` (begin / end of sequence).
-# Every tensor in the course is **batch-first**: `(B, T)` for token ids, `(B, T, C)` for
-# features.
+# The course's tensors are **batch-first**: `(B, T)` for token ids, `(B, T, C)` for features. One
+# exception comes in notebook 03: the final hidden state `h_n` of a recurrent layer is `(layers, B, H)`,
+# PyTorch's convention for states even with `batch_first=True`.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -126,8 +173,10 @@ print("x[0] =", repr("".join(vocab.decode(x[0]))), "-> y[0] =", repr("".join(voc
 # ## Recap
 #
 # - The course's models live in `course_lib`; its data comes through `course_lib.data`, checked by hash.
+# - Text is sequential data. The lecture's NLP applications differ in what comes out: one label for a
+#   sentence (sentiment), one tag per word (part-of-speech tagging), another sentence (translation).
 # - Tiny Shakespeare: 1,115,394 characters of 65 kinds, or 253,599 words of 12,384 kinds (printed
-#   above): a word-level model needs an output layer 190 times wider than a character-level one.
+#   above): a word-level model needs an output layer 191 times wider than a character-level one.
 # - Text becomes integer ids through a `Vocab`; a language-model batch is a pair `(x, y)` of shape
 #   `(B, T)` where y is x shifted by one step: at every position the target is the next token.
 # - To poke: change `batch_size` and `seq_len` above, or encode your own sentence, and re-run.

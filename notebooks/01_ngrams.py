@@ -48,6 +48,7 @@ import numpy as np
 import torch
 
 from course_lib import data, ngram, seed_everything
+from course_lib.claims import between, claim
 from course_lib.text import word_tokenize
 
 seed_everything(0)
@@ -88,6 +89,7 @@ for words in (["the", "cat", "is", "small"], ["small", "the", "is", "cat"]):
     for ctx, w in mle2.events(words):
         print(f"   P({w:6s}| {ctx[0]:6s})  MLE {mle2.prob(w, ctx):.5f}   Laplace {laplace2.prob(w, ctx):.6f}")
     print(f"   ln P(sentence): MLE {mle2.sentence_logprob(words):.2f}, Laplace {laplace2.sentence_logprob(words):.2f}")
+print(f"Laplace adds one to each of the {len(laplace2.itos):,} possible next tokens (every word type, <eos>, <unk>)")
 
 # %% [markdown]
 # **The zero-probability problem.** Shakespeare never wrote "cat is", so the maximum-likelihood
@@ -97,7 +99,7 @@ for words in (["the", "cat", "is", "small"], ["small", "the", "is", "cat"]):
 #
 # **Smoothing** moves a little probability to unseen events. Laplace (add-one) pretends every
 # pair was seen once more; it now ranks the real sentence far above the scrambled one. It is
-# crude (with 11,000+ possible next words it takes too much mass from the seen ones). Better
+# crude (with over 11,000 possible next words it takes too much mass from the seen ones). Better
 # smoothers are defined and measured below.
 
 # %% [markdown]
@@ -144,72 +146,124 @@ for row in table:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-results = {}
+results, fitted = {}, {}
 start = time.perf_counter()
 for n in range(1, 6):
     models = {"add-0.01": ngram.AddK(n, k=0.01, unk_cutoff=2), "interpolated": ngram.Interpolated(n, unk_cutoff=2)}
     if n >= 2:
         models["Kneser-Ney"] = ngram.KneserNey(n, discount=0.75, unk_cutoff=2)
     for name, model in models.items():
-        model.fit(train)
+        fitted[name, n] = model.fit(train)
         results[name, n] = (model.perplexity(train[:3000]), model.perplexity(heldout))
 print(f"{'model':14s} {'n':>2} {'train PP':>10} {'held-out PP':>12}")
 for (name, n), (tr, ho) in sorted(results.items()):
     print(f"{name:14s} {n:>2} {tr:>10.1f} {ho:>12.1f}")
-print(f"(15 models fitted and scored in {time.perf_counter() - start:.1f} s)")
+V = len(fitted["add-0.01", 2].itos)
+print(f"vocabulary of the models with n >= 2 (unk_cutoff=2): V = {V:,} tokens, with <unk>, <bos> and <eos>")
+count_seconds = time.perf_counter() - start
 
 # %%
-fig, ax = plt.subplots(1, 2, figsize=(11, 3.8))
+print(f"15 models fitted and scored in {count_seconds:.1f} s")
+fig, ax = plt.subplots(1, 2, figsize=(7, 3.2))
 for name, style in (("add-0.01", "o-"), ("interpolated", "s-"), ("Kneser-Ney", "^-")):
     ns = [n for (m, n) in results if m == name]
     ax[0].plot(ns, [results[name, n][0] for n in ns], style, label=name)
     ax[1].plot(ns, [results[name, n][1] for n in ns], style, label=name)
 ax[0].set(title="training text", xlabel="n", ylabel="perplexity", yscale="log")
 ax[1].set(title="held-out text", xlabel="n", ylabel="perplexity", yscale="log")
-ax[1].legend()
-fig.suptitle("Longer contexts fit the training text better, but stop helping on new text")
+ax[1].legend(loc="upper left", fontsize=8)
+fig.suptitle("Longer contexts fit the training text better (add-k only up to n = 3),\nbut stop helping on new text",
+             fontsize=10)
 plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# **Overfitting as n grows.** On the training text every model keeps improving with n (a 5-gram
-# has nearly memorised it). On held-out text, add-k gets *worse* after n = 2: most 3-, 4- and
-# 5-gram contexts were never seen, and add-k spreads their probability uniformly over 6,000+
-# words. Interpolation with fixed weights also degrades (its λ were not tuned on held-out text).
-# Kneser-Ney degrades least and is the best count model here, at n = 3 (held-out perplexity 102.6):
+# **Overfitting as n grows.** On the training text interpolation and Kneser-Ney keep improving with n
+# (a 5-gram has nearly memorised it). Add-k improves only up to n = 3 and then gets worse even there:
+# most 4- and 5-gram contexts occur once in training, so c(h) = 1, and the k·V pseudo-counts in its
+# denominator outweigh that one real count. On held-out text, add-k gets *worse* after n = 2: most
+# 3-, 4- and 5-gram contexts were never seen, and add-k spreads their probability uniformly over the
+# V = 6,436 tokens of the vocabulary. Interpolation with fixed weights also degrades after n = 2 (its λ
+# were not tuned on held-out text). Kneser-Ney degrades least and is the best count model here, at
+# n = 3 (held-out perplexity 102.6):
 # its discount takes mass from every seen n-gram in proportion to how many different words follow
 # the context (a context followed by many types is likely to be followed by a new one), and it hands
 # that mass to a lower order that rewards words seen in many contexts, the right guess for a word
 # that has not been seen in this one. The plain MLE (no smoothing, no `<unk>`) has infinite
 # held-out perplexity for every n: some held-out word or pair is always unseen.
 #
+# These statements, checked on the table above (the perplexities are exact counting, the same on every
+# machine; the checks say what the text relies on):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+train_pp = {name: [results[name, n][0] for n in range(1, 6) if (name, n) in results]
+            for name in ("add-0.01", "interpolated", "Kneser-Ney")}
+held_pp = {name: [results[name, n][1] for n in range(1, 6) if (name, n) in results]
+           for name in ("add-0.01", "interpolated", "Kneser-Ney")}
+claim(all(np.all(np.diff(train_pp[m]) < 0) for m in ("interpolated", "Kneser-Ney")),
+      "on training text, interpolation and Kneser-Ney improve with every n")
+claim(int(np.argmin(train_pp["add-0.01"])) + 1 == 3, "add-0.01's training perplexity is lowest at n = 3")
+claim(np.all(np.diff(held_pp["add-0.01"][1:]) > 0) and np.all(np.diff(held_pp["interpolated"][1:]) > 0),
+      "on held-out text, add-k and interpolation get worse with every n after 2")
+best = min(results, key=lambda key: results[key][1])
+claim(best == ("Kneser-Ney", 3), "the best count model on held-out text is Kneser-Ney with n = 3")
+
+# %% [markdown]
 # **Backoff.** *Stupid backoff* (Brants et al., 2007) uses the longest context that was seen and
 # multiplies by α = 0.4 for each step back. It is cheap at web scale, but its scores do not sum
-# to 1, so it has no perplexity; it is for ranking:
+# to 1, so it has no perplexity; it is for ranking. Three sentences, with Kneser-Ney's log-probability
+# beside each score:
 
 # %%
 # NBVAL_CHECK_OUTPUT
 backoff = ngram.StupidBackoff(3, alpha=0.4, unk_cutoff=2).fit(train)
+kn3 = fitted["Kneser-Ney", 3]
 for words in (["the", "king", "is", "dead"], ["dead", "is", "the", "king"], ["the", "cat", "is", "small"]):
     score = sum(math.log(backoff.prob(w, ctx)) for ctx, w in backoff.events(words))
-    print(f"{' '.join(words):22s} log-score {score:8.2f}")
+    print(f"{' '.join(words):22s} stupid backoff log-score {score:8.2f}   Kneser-Ney (n = 3) ln P {kn3.sentence_logprob(words):8.2f}")
+print("in the training text:", ", ".join(f"{w!r} {backoff.count((), w)} times" for w in ("king", "dead", "cat", "small")))
 
 # %% [markdown]
+# The grammatical "the king is dead" comes first, but the scrambled "dead is the king" ranks *above*
+# "the cat is small", and Kneser-Ney agrees. Neither model judges the sentence as a whole: each sees
+# three words at a time and rewards familiar pieces. "king" is frequent in these history plays, and "is the"
+# and "the king" are common pairs, so the scrambled sentence is made of well-known trigrams and
+# bigrams; "cat" and "small" are rare, "the cat is" and "cat is small" were never seen, and every
+# step back to a shorter context costs a factor of α (or γ(h) in Kneser-Ney). Counts know nothing of
+# what a cat is; the embeddings of notebook 02 are the first step to models that do.
+#
 # ## Sampling from an n-gram model
 #
 # A language model is also a generator: start from `<bos>`, draw the next word from
 # P(w | context), append it, repeat until `<eos>`. With n = 1 the words are independent; with
 # larger n the text looks more and more like Shakespeare, because it *is* Shakespeare: a 4-gram
-# model mostly copies training sentences (the storage table above shows why).
+# model mostly copies training sentences (the storage table above shows why). Samples differ from machine to machine (the
+# draws depend on the last bits of the probabilities), so what the text says about them is measured
+# below on 200 sentences per model.
 
 # %%
-# NBVAL_CHECK_OUTPUT
+samplers = {}
 for n in (1, 2, 3, 4):
-    model = ngram.MLE(n).fit(train)
+    samplers[n] = ngram.MLE(n).fit(train)
     rng = np.random.default_rng(n)
     print(f"n={n}")
     for _ in range(3):
-        print("   ", " ".join(model.sample(rng, max_len=16)))
+        print("   ", " ".join(samplers[n].sample(rng, max_len=16)))
+
+# %%
+training_sentences = {tuple(s) for s in train}
+copied = {}
+for n in (2, 4):
+    rng = np.random.default_rng(100 + n)
+    drawn = [samplers[n].sample(rng, max_len=30) for _ in range(200)]
+    copied[n] = np.mean([tuple(s) in training_sentences for s in drawn])
+    print(f"n={n}: {copied[n]:.0%} of 200 sampled sentences are training sentences, copied whole")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+between(copied[4], 0.5, 0.85, "the share of 4-gram samples copied whole from training")
+claim(copied[4] > copied[2] + 0.2, "the 4-gram model copies far more than the bigram model")
 
 # %% [markdown]
 # ## The fixed-window neural language model
@@ -224,6 +278,14 @@ for n in (1, 2, 3, 4):
 # embeddings, so what is learned about one context transfers to similar ones. Storage no longer
 # grows with the number of n-grams seen, only with the window. (The window-based neural LM is in
 # the lecture; the equation with the direct connection $W_3 x$ is Bengio et al.'s.)
+
+# %%
+from course_lib.neural_lm import diagram
+
+diagram(("the", "cat", "is"))
+plt.show()
+
+# %% [markdown]
 #
 # The slides' PyTorch example `NGramLanguageModeler`, titled "SG模型" (skip-gram), is this model
 # too: embeddings of the CONTEXT_SIZE previous words, concatenated, a hidden layer (ReLU), a softmax
@@ -232,7 +294,8 @@ for n in (1, 2, 3, 4):
 # yourself (`WindowLM`) with the right targets and train it.
 #
 # To compare it fairly with the best count model, we use a corpus small enough to train on here:
-# the 32,033 names of `names.txt`, one character per token. The split is random (seed 0), 90% / 10%.
+# the names of `names.txt` (a list of first names), one character per token. The split is random
+# (seed 0), 90% / 10%.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -240,6 +303,8 @@ names = data.load_lines("names")
 order = np.random.default_rng(0).permutation(len(names))
 names_train = [list(names[i]) for i in order[: int(0.9 * len(names))]]
 names_test = [list(names[i]) for i in order[int(0.9 * len(names)):]]
+print(f"{len(names):,} names: {len(names_train):,} for training ({sum(map(len, names_train)):,} characters), "
+      f"{len(names_test):,} held out")
 best_count = None
 for n in range(2, 8):
     model = ngram.KneserNey(n, discount=0.75).fit(names_train)
@@ -252,28 +317,33 @@ print(f"best count model: Kneser-Ney n={best_count[0]} (it conditions on the {be
 
 # %% [markdown]
 # Now the neural model, with a window of 6 characters (the best count model, n = 6, conditions on
-# n − 1 = 5 previous characters, so the network sees one more). It trains here for 1,500 steps
-# (under half a minute) so that you can watch the loss fall:
+# n − 1 = 5 previous characters, so the network sees one more). It trains here for 1,500 steps, long
+# enough to watch the loss fall (the time it took on your machine is printed):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 from course_lib.neural_lm import (checkpoint_path, load_checkpoint, names_split, perplexity, sentence_tensors,
                                   train_names_model)
 
-live_model, names_vocab, history = train_names_model(steps=1500)
+live_model, names_vocab, history = train_names_model(steps=1500, progress=False)
+print(f"1,500 steps in {history.seconds[-1]:.0f} s")
 history.plot(title="fixed-window LM on names (1,500 steps)")
 plt.show()
 
 # %%
-# NBVAL_CHECK_OUTPUT
 assert names_split() == (names_train, names_test)          # the very same split as the count models
 x_test, y_test = sentence_tensors(names_vocab, names_test)
 live_pp = perplexity(live_model, x_test, y_test)
 print(f"neural LM after 1,500 steps: held-out perplexity {live_pp:.2f}")
 
+# %%
+# NBVAL_CHECK_OUTPUT
+between(live_pp / best_count[1], 1.0, 1.15, "after 1,500 steps, the network's perplexity over the best count model's")
+claim(live_pp > best_count[1], "after 1,500 steps the network is close to, but not yet better than, the best count model")
+
 # %% [markdown]
-# After half a minute it is close to, but not yet better than, the best count model. Trained
-# longer (12,000 steps, about 4 minutes on one CPU core) it wins. That model is stored in
+# After 1,500 steps it is close to, but not yet better than, the best count model. Trained
+# longer (12,000 steps, printed below with the time they took) it wins. That model is stored in
 # `assets/names_window_lm.pt`, made by the command
 #
 #     python -m course_lib.neural_lm train-names
@@ -282,27 +352,30 @@ print(f"neural LM after 1,500 steps: held-out perplexity {live_pp:.2f}")
 # held-out names:
 
 # %%
-# NBVAL_CHECK_OUTPUT
 trained, itos, info = load_checkpoint(checkpoint_path())
 assert itos == names_vocab.itos
 neural_pp = perplexity(trained, x_test, y_test)
-print(f"neural LM, 12,000 steps:          held-out perplexity {neural_pp:.3f}")
+print(f"neural LM, {info['steps']:,} steps ({info['seconds'] / 60:.1f} minutes on one CPU thread when it was made): "
+      f"held-out perplexity {neural_pp:.3f}")
 print(f"best count model (Kneser-Ney n={best_count[0]}): held-out perplexity {best_count[1]:.3f}")
-print("the neural model is better" if neural_pp < best_count[1] else "the count model is better")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+between(neural_pp, 7.05, 7.15, "the trained neural model's held-out perplexity")
+claim(neural_pp < best_count[1], "the trained neural model is better than the best count model")
 
 # %% [markdown]
 # Both numbers are on the same held-out names with the same tokens (characters and `<eos>`).
-# The gain is modest on a corpus this small: Kneser-Ney with a 6-character context is a strong
-# baseline for 200,000 characters. The neural model's advantage grows with data and with the
+# The gain is modest on a corpus this small: Kneser-Ney with a 5-character context is a strong
+# baseline for about 180,000 characters of training text. The neural model's advantage grows with data and with the
 # size of the vocabulary, where most n-gram contexts are never seen (the table above).
 #
 # What neither model can do: look further back than its window. That is the motivation for the
 # recurrent network of notebook 03, whose hidden state carries information from the whole past.
 #
-# Samples from the trained neural model, for fun:
+# Samples from the trained neural model, for fun (they differ from machine to machine):
 
 # %%
-# NBVAL_CHECK_OUTPUT
 gen = torch.Generator().manual_seed(0)
 for _ in range(8):
     idx = [names_vocab.bos_id]
@@ -319,11 +392,12 @@ for _ in range(8):
 #
 # - An n-gram model predicts the next token from the last n − 1 by counting. The maximum-likelihood
 #   estimate gives unseen n-grams probability 0; smoothing (add-k, interpolation, Kneser-Ney) fixes
-#   that, and perplexity (e^{mean negative log-likelihood}) measures the result on held-out text.
+#   that, and perplexity (the exponential of the mean negative log-likelihood per token) measures the
+#   result on held-out text.
 # - On Shakespeare, longer contexts stop helping fast: 61% of held-out trigrams were never seen in
 #   training, and the best count model is Kneser-Ney with n = 3 (held-out perplexity 102.6).
 # - On names (characters), Bengio's fixed-window network beats the best count model (Kneser-Ney n = 6,
-#   7.184) once trained for 12,000 steps (7.106), with a fixed-size table of embeddings.
+#   7.184) once trained for 12,000 steps (about 7.1), with a fixed-size table of embeddings.
 # - To poke: change `n` or `discount` in the comparison cell, or the window of `train_names_model`.
 #
 # **Next:** `exercises/01_ngrams` (count bigrams, add-k smoothing and perplexity by hand, then a

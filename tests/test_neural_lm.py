@@ -62,3 +62,16 @@ def test_checkpoint_has_the_perplexity_it_claims():
     pp = perplexity(model, *sentence_tensors(vocab, test))
     assert pp == pytest.approx(info["heldout_perplexity"], abs=1e-4)
     assert math.isfinite(pp) and pp < 7.18      # it beats the best count model (Kneser-Ney, 7.18)
+
+
+def test_diagram_fits_the_page_column():
+    """The notebook's picture of the model: one axes, drawn for a ~690 px column."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib.neural_lm import diagram
+    fig = diagram(("the", "cat", "is"))
+    assert len(fig.axes) == 1 and fig.get_size_inches()[0] <= 7
+    assert "window of 3 words" in fig.axes[0].get_title()
+    plt.close(fig)
