@@ -19,13 +19,14 @@
 # # 05 · Exercises: gradient clipping and orthogonal initialisation
 #
 # Gradients come as a **list of arrays**, one per parameter (e.g. `[dW_xh, dW_hh, db_h]`), of any
-# shapes. Mikolov's clipping treats them as ONE long vector g:
+# shapes. Norm clipping (Pascanu, Mikolov & Bengio 2013) treats them as ONE long vector g:
 #
 # $$\lVert g \rVert_p = \Big(\sum_{\text{all entries } i} |g_i|^p\Big)^{1/p}, \qquad
 # \text{if } \lVert g\rVert > \text{threshold}: \quad g \leftarrow \text{threshold}\cdot \frac{g}{\lVert g\rVert}$$
 #
-# (for p = ∞ the norm is the largest |entry|). Your functions return new arrays and leave their
-# inputs unchanged.
+# (for p = ∞ the norm is the largest |entry|; any p ≥ 1 may be asked for). Value clipping, the
+# older heuristic (Mikolov 2012), cuts every entry separately instead. Your functions return new
+# arrays and leave their inputs unchanged: the caller may still need the raw gradients.
 
 # %%
 try:  # a kernel without the course (e.g. a fresh hosted runtime) gets the install command
@@ -44,15 +45,16 @@ from course_lib.grading import check, needs_exercise
 # ## Exercise 1: `clip_grad_norm`: clipping by the global norm
 #
 # Return `(clipped, total_norm)`: the list of clipped gradients (same shapes) and the norm of the
-# ORIGINAL gradients, the number that tells you an explosion happened. Scale as PyTorch's
-# `clip_grad_norm_` does: every gradient times `min(1, max_norm / (total_norm + 1e-6))` (the 1e-6
-# keeps all-zero gradients finite).
+# ORIGINAL gradients, the number that tells you an explosion happened. Behave as PyTorch's
+# `clip_grad_norm_` does: one common factor for all arrays, so the direction of g is kept; a
+# gradient already inside the threshold is never enlarged; and a tiny ε = 1e-6 is added to the
+# norm before anything is divided by it, so that all-zero gradients (a norm of 0) stay finite.
 
 # %%
 def clip_grad_norm(grads, max_norm, norm_type=2.0):
     """grads: list of arrays (any shapes) -> (list of clipped arrays, total norm of the originals)."""
     # YOUR CODE HERE
-    raise NotImplementedError('one norm for ALL entries of ALL arrays together (not one per array); norm_type may be np.inf; the factor is capped at 1')
+    raise NotImplementedError('one norm over every entry of every array (not one per array), of the order you are given (1, 2, 3, ∞...); a factor above 1 would enlarge a small gradient; think of what the norm is for all-zero gradients')
 
 
 # %%
@@ -62,14 +64,15 @@ check("clip_grad_norm")
 # %% [markdown]
 # ## Exercise 2: `clip_grad_value`: clipping by value
 #
-# Clamp every entry to [−clip_value, clip_value] (what the Sequence Models course does with
-# `np.clip`). Return the list of clipped arrays.
+# Clamp every entry to [−clip_value, clip_value], each entry on its own (the Sequence Models
+# course's clipping). Unlike norm clipping this can change the direction of g. Return the list of
+# clipped arrays.
 
 # %%
 def clip_grad_value(grads, clip_value):
     """grads: list of arrays -> list of arrays with every entry in [-clip_value, clip_value]."""
     # YOUR CODE HERE
-    raise NotImplementedError('entry by entry, both sides: large negative entries are cut too, and their sign is kept')
+    raise NotImplementedError('entry by entry and on both sides: a large negative entry is cut too and keeps its sign; an entry inside the range is left alone')
 
 
 # %%
@@ -79,17 +82,18 @@ check("clip_grad_value")
 # %% [markdown]
 # ## Exercise 3: `orthogonal_from`: an orthogonal W_hh, the way PyTorch makes it
 #
-# `torch.nn.init.orthogonal_` draws a Gaussian matrix A of shape (rows, cols) and returns the Q
-# of its QR factorisation A = QR, with each column of Q multiplied by the sign of R's diagonal
-# entry (so the result does not depend on the QR routine's sign convention), times `gain`. A
-# wide matrix (rows < cols) is factorised transposed, and Q is transposed back. Given A, return
-# that matrix (shape (rows, cols)). For a square matrix W Wᵀ = I: every singular value is 1.
+# `torch.nn.init.orthogonal_` turns a Gaussian matrix A of shape (rows, cols) into the orthonormal
+# factor of its QR factorisation, times `gain`. QR is unique only up to the signs of R's diagonal,
+# and every linear-algebra library picks its own; PyTorch fixes them so that R's diagonal is
+# positive, which makes the result a function of A alone. A wide matrix (rows < cols) cannot have
+# orthonormal columns, so it gets orthonormal rows instead. Given A, return that matrix (shape
+# (rows, cols)). For a square matrix W Wᵀ = I: every singular value is 1.
 
 # %%
 def orthogonal_from(A, gain=1.0):
     """A: (rows, cols) Gaussian matrix -> (rows, cols) with orthonormal rows or columns, times gain."""
     # YOUR CODE HERE
-    raise NotImplementedError('np.linalg.qr of a tall (or square) matrix; multiply column j of Q by sign(R[j, j]); mind the wide case')
+    raise NotImplementedError("QR gives orthonormal columns only for a tall or square matrix, so think of which matrix to factorise in the wide case; a sign flip of R's row j is undone by flipping the matching column of Q")
 
 
 # %%
@@ -107,13 +111,13 @@ check("orthogonal_from")
 # shape (steps + 1, 2).
 #
 # Without clipping (a huge threshold) the descent from (10, −3) with lr 0.01 hits the wall and
-# is thrown 34 units away; with threshold 10 it must stay near the bottom of the valley.
+# is thrown tens of units away; with threshold 10 it must stay near the bottom of the valley.
 
 # %%
 def clipped_descent(start, lr, steps, threshold):
     """Gradient descent on cliff.loss_and_grad with the gradient clipped to norm ≤ threshold -> (steps+1, 2)."""
     # YOUR CODE HERE
-    raise NotImplementedError('clip the gradient g (not the step lr·g) before each update, with one norm over both entries')
+    raise NotImplementedError("what is clipped is the gradient, not the step; the learning rate and the start are arguments, not the notebook's constants; the start is the first point returned")
 
 
 # %%

@@ -28,7 +28,8 @@
 #
 # As in `nn.LSTM`, the four gates' matrices are stacked: `W_xh` is `(4H, D)`, `W_hh` is `(4H, H)`,
 # `b` is `(4H,)`, in the block order **i, f, c̃, o** (rows `0:H` for i, `H:2H` for f, `2H:3H` for
-# c̃, `3H:4H` for o). All four pre-activations at once are `x_t @ W_xh.T + h_prev @ W_hh.T + b`, shape `(B, 4H)`.
+# c̃, `3H:4H` for o). With row vectors, one product per input (x_t with `W_xh`, h_{t-1} with `W_hh`) gives
+# all four pre-activations of the whole batch at once, shape `(B, 4H)`.
 #
 # | symbol | shape |
 # |---|---|
@@ -66,7 +67,7 @@ def sigmoid(a):
 def lstm_step(x_t, h_prev, c_prev, W_xh, W_hh, b):
     """One LSTM step. x_t (B, D), h_prev and c_prev (B, H), W_xh (4H, D), W_hh (4H, H), b (4H,) -> (h_t, c_t)."""
     # YOUR CODE HERE
-    raise NotImplementedError('the (B, 4H) pre-activations hold four (B, H) column blocks, in the order i, f, c̃, o; σ for the three gates, tanh for c̃; h_t reads the NEW cell')
+    raise NotImplementedError('the (B, 4H) pre-activations hold four (B, H) column blocks in the order i, f, c̃, o; the three gates live in (0, 1), the candidate in (−1, 1); h_t is read from the cell after its update')
 
 
 # %%
@@ -102,7 +103,7 @@ def peephole_lstm_step(x_t, h_prev, c_prev, W_xh, W_hh, b, w_ci, w_cf, w_co):
     """One peephole LSTM step. x_t (B, D), h_prev and c_prev (B, H), W_xh (4H, D), W_hh (4H, H), b (4H,),
     peephole weights w_ci, w_cf, w_co (H,) -> (h_t, c_t)."""
     # YOUR CODE HERE
-    raise NotImplementedError("start from Exercise 1; a peephole is added to the gate's pre-activation (inside σ), elementwise (unit k sees only its own cell); i and f see the OLD cell c_{t-1}, o sees the NEW cell c_t, so o can only be computed after the cell update")
+    raise NotImplementedError("start from Exercise 1; a peephole is one more term of a gate's pre-activation, and unit k's gate sees only unit k's cell; which cell exists yet when each gate is computed?")
 
 
 # %%
@@ -164,26 +165,19 @@ with needs_exercise("peephole_lstm_step"):
 #
 # Training needs $\partial L/\partial w_{ci}$, $\partial L/\partial w_{cf}$, $\partial L/\partial w_{co}$.
 # Take one step and a loss whose gradient at the output is given, `dh_t` $= \partial L/\partial h_t$
-# `(B, H)` (for instance $L = \sum$ `dh_t` $\odot h_t$). Write $\sigma' = \sigma(1 - \sigma)$ and go backwards
-# through the equations of Exercise 2:
-#
-# * $h_t = o_t \odot \tanh(c_t)$ gives $\partial L/\partial o_t$; through $o_t$'s σ to its pre-activation,
-#   and that pre-activation contains $w_{co} \odot c_t$;
-# * $c_t$ reaches $h_t$ along **two** paths: through $\tanh(c_t)$, and, with a peephole, through $o_t$'s
-#   pre-activation $w_{co} \odot c_t$. $\partial L/\partial c_t$ is the sum of both;
-# * $c_t = f_t \odot c_{t-1} + i_t \odot \tilde c_t$ then gives the gradients at $i_t$ and $f_t$, and
-#   through their σ the pre-activations, which contain $w_{ci} \odot c_{t-1}$ and $w_{cf} \odot c_{t-1}$.
-#
-# A peephole vector is shared by every row of the batch: its gradient sums over the batch. Return
-# `(dw_ci, dw_cf, dw_co)`, each `(H,)`. The tests compare with autograd through
-# `LSTMCellScratch(peephole=True)` in float64.
+# `(B, H)` (for instance $L = \sum$ `dh_t` $\odot h_t$), and apply the chain rule backwards through the
+# equations of Exercise 2, from $h_t$ to each gate's pre-activation, where the peepholes sit. Draw the
+# graph of one unit first: which quantities does $c_t$ feed, and which cell does each peephole read?
+# Every path from a weight to $h_t$ contributes to its gradient. A peephole vector is shared by every
+# row of the batch, and $L$ sums over the rows. Return `(dw_ci, dw_cf, dw_co)`, each `(H,)`. The tests
+# compare with autograd through `LSTMCellScratch(peephole=True)` in float64.
 
 # %%
 def peephole_grads(x_t, h_prev, c_prev, W_xh, W_hh, b, w_ci, w_cf, w_co, dh_t):
     """∂L/∂w_ci, ∂L/∂w_cf, ∂L/∂w_co, each (H,), for one peephole LSTM step (arguments as peephole_lstm_step)
     given dh_t = ∂L/∂h_t (B, H)."""
     # YOUR CODE HERE
-    raise NotImplementedError("recompute the step's gates first; a gate's σ' is gate ⊙ (1 − gate); ∂L/∂c_t has a second term when w_co ≠ 0 (the output gate reads c_t); multiply by the cell each peephole reads (c_{t-1} for i and f, c_t for o) and sum over the batch rows")
+    raise NotImplementedError("the backward pass needs the forward pass's gates and cells, so recompute them; a sigmoid's derivative can be written with its own output; count the paths from c_t to h_t when w_co ≠ 0; the result has one entry per unit, not per row")
 
 
 # %%
@@ -225,7 +219,7 @@ with needs_exercise("peephole_grads"):
 def gru_step(x_t, h_prev, W_xh, W_hh, b):
     """One GRU step (lecture convention). x_t (B, D), h_prev (B, H), W_xh (3H, D), W_hh (3H, H), b (3H,) -> h_t (B, H)."""
     # YOUR CODE HERE
-    raise NotImplementedError("r and z come from the first 2H rows of the weights and b; the candidate's block (the last H rows) multiplies the reset state r_t ⊙ h_{t-1}")
+    raise NotImplementedError("the blocks are r, z, h̃ in this order; the reset gate acts on the state before the candidate's recurrent weights see it; in the lecture z_t is the share of the OLD state that is kept")
 
 
 # %%
@@ -266,7 +260,7 @@ class LSTMLayer(nn.Module):
     def forward(self, x, state=None):
         """x (B, T, D), state (h_0, c_0) each (1, B, H) or None -> (outputs (B, T, H), (h_n, c_n) each (1, B, H))."""
         # YOUR CODE HERE
-        raise NotImplementedError('one step per time index with (h, c) carried along; both biases enter every gate; outputs stack h_1..h_T on the time axis; h_n and c_n keep a leading layer axis of size 1')
+        raise NotImplementedError('the state is carried from step to step (from zeros when none is given); nn.LSTM has two bias vectors and uses both; mind the leading layer axis of size 1 on the states going in and coming out')
 
 
 # %%

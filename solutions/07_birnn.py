@@ -62,19 +62,16 @@ def rnn_layer(x, W, V, b):
 # %% [markdown]
 # ## Exercise 1: `birnn_layer`: a bidirectional layer from two cells, with padding
 #
-# Reverse, run, re-reverse, concatenate:
-#
-# 1. forward: `rnn_layer` on `x` as it is. The pads come after the words, so the states at the words
-#    are right already; set the states at the pads to 0.
-# 2. backward: reverse **each sentence's words** (the first `lengths[b]` positions of row `b`; the pads
-#    stay at the end), run `rnn_layer` with the backward weights, reverse the result back the same way,
-#    and set the pads to 0.
-# 3. concatenate the two along the last axis: forward first.
+# Both directions can use the given `rnn_layer`, which only reads left to right. The forward
+# direction reads each sentence as it is: the pads come after the words, so they cannot reach a
+# word's state. The backward direction must meet each sentence's words from its **last word** to its
+# first: a pad must never be the first thing it reads, and its state for word t must end up at
+# position t. At the pads both halves are 0, and the output joins the two halves, forward first.
 
 # %%
 def birnn_layer(x, lengths, W_f, V_f, b_f, W_b, V_b, b_b):
     """x (B, T, D), lengths (B,) -> (B, T, 2H): [h→_t ; h←_t] at the words, 0 at the pads."""
-    ### HINT: reversing only the words: for row b, positions 0..n-1 read from n-1..0 (n = lengths[b]); apply the same reversal to the backward outputs to put h←_t back at t
+    ### HINT: sentences have different lengths, so one reversal of the whole time axis puts pads in front of the short ones; whatever reordering you apply to the inputs must be undone on the outputs
     ### BEGIN SOLUTION
     B, T, _ = x.shape
     mask = (np.arange(T)[None, :] < np.asarray(lengths)[:, None])[..., None]       # (B, T, 1): real words
@@ -98,15 +95,15 @@ check("birnn_layer")
 # %% [markdown]
 # ## Exercise 2: `deep_birnn`: stacking layers
 #
-# A deep RNN: layer $i$'s states are layer $i+1$'s inputs. `layers` is a list of parameter tuples
-# `(W_f, V_f, b_f, W_b, V_b, b_b)`, the first with `W` of shape `(H, D)`, the others `(H, 2H)`
-# (they read the `(B, T, 2H)` states below). Return the top layer's states `(B, T, 2H)`.
-# Use your `birnn_layer`.
+# A deep RNN stacks layers: each layer above the first reads, at every position, the states of the
+# layer below. `layers` is a list of parameter tuples `(W_f, V_f, b_f, W_b, V_b, b_b)`, the first
+# with `W` of shape `(H, D)`, the others `(H, 2H)` (they read `(B, T, 2H)` states). Return the top
+# layer's states `(B, T, 2H)`. Use your `birnn_layer`; the padding rules hold in every layer.
 
 # %%
 def deep_birnn(x, lengths, layers):
     """x (B, T, D), lengths (B,), layers: list of (W_f, V_f, b_f, W_b, V_b, b_b) -> top states (B, T, 2H)."""
-    ### HINT: one variable carries "the input of the next layer": it starts as x and becomes each layer's output
+    ### HINT: only the first layer reads x; the layers run in the order given; the lengths are the same in every layer
     ### BEGIN SOLUTION
     h = x
     for params in layers:
@@ -128,7 +125,7 @@ check("deep_birnn")
 # %%
 def masked_mean(h, lengths):
     """h (B, T, C), lengths (B,) -> (B, C): the mean of h[b, :lengths[b]] for every b."""
-    ### HINT: a (B, T, 1) mask of the real positions (compare positions 0..T-1 with each length); the pads must stay out of both the sum and the count
+    ### HINT: the pads must stay out of both the sum and the count, and each row has its own count; broadcasting compares a row's length with every position at once
     ### BEGIN SOLUTION
     lengths = np.asarray(lengths)
     mask = (np.arange(h.shape[1])[None, :] < lengths[:, None])[..., None]

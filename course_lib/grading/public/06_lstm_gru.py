@@ -270,15 +270,14 @@ def _student_grads(student, args, dh):
 def _name_the_mistake(got, args, dh, which):
     """If ``got`` (a list of 3) matches a known mistake in the entries ``which``, fail with its message."""
     mistakes = {
-        "σ'(o) is missing: ∂L/∂o_t = ∂L/∂h_t ⊙ tanh(c_t) must be multiplied by o_t ⊙ (1 − o_t) to reach o_t's "
-        "pre-activation (which w_co ⊙ c_t is part of)": dict(sigma_prime_o=False),
-        "σ' is missing: the gradient through a gate's σ is multiplied by σ'(a) = gate ⊙ (1 − gate)":
-            dict(sigma_prime=False, sigma_prime_o=False),
-        "∂L/∂c_t misses its second path: with w_co ≠ 0, c_t reaches h_t through tanh(c_t) AND through o_t's "
-        "peephole, so ∂L/∂c_t = ∂L/∂h_t ⊙ o_t ⊙ (1 − tanh²(c_t)) + (∂L/∂ pre-activation of o_t) ⊙ w_co":
-            dict(second_path=False),
-        "∂L/∂w_co multiplies by c_{t-1}: o_t's peephole reads the NEW cell, w_co ⊙ c_t": dict(o_reads="old"),
-        "∂L/∂w_ci and ∂L/∂w_cf multiply by c_t: i_t and f_t read the OLD cell, w_ci ⊙ c_{t-1}, w_cf ⊙ c_{t-1}":
+        "the output gate's sigmoid is skipped: w_co sits inside o_t's σ, so the gradient must pass through "
+        "that σ's derivative to reach it": dict(sigma_prime_o=False),
+        "the gates' sigmoids are skipped: every peephole sits inside a σ, and the gradient must pass through "
+        "its derivative": dict(sigma_prime=False, sigma_prime_o=False),
+        "∂L/∂c_t misses a path: with w_co ≠ 0 the new cell c_t reaches h_t twice (through tanh(c_t) and through "
+        "the output gate's peephole), and both paths count": dict(second_path=False),
+        "∂L/∂w_co uses the wrong cell: the output gate's peephole reads the NEW cell c_t": dict(o_reads="old"),
+        "∂L/∂w_ci and ∂L/∂w_cf use the wrong cell: the input and forget gates' peepholes read the OLD cell c_{t-1}":
             dict(i_f_read="new"),
     }
     Bn = args[0].shape[0]
@@ -294,14 +293,13 @@ def _name_the_mistake(got, args, dh, which):
 
 @test("peephole_grads", points=1)
 def output_peephole_gradient(student):
-    """∂L/∂w_co = Σ_batch ∂L/∂h_t ⊙ tanh(c_t) ⊙ σ'(o) ⊙ c_t, on two random cases (all peepholes on)"""
+    """∂L/∂w_co equals autograd's, on two random cases (all peepholes on)"""
     for seed, (Bn, Dn, Hn) in ((650, (3, 4, 5)), (651, (4, 2, 3))):
         args, dh = _grads_case(seed, Bn, Dn, Hn)
         got = _student_grads(student, args, dh)
         _name_the_mistake(got, args, dh, which=[2])
-        expect_close(got[2], _autograd_peephole_grads(args, dh)[2], "dw_co differs from autograd's ∂L/∂w_co: "
-                     "∂L/∂o_t = ∂L/∂h_t ⊙ tanh(c_t), times σ'(o) = o(1 − o), times the cell it reads, c_t, summed "
-                     "over the batch")
+        expect_close(got[2], _autograd_peephole_grads(args, dh)[2], "dw_co differs from autograd's ∂L/∂w_co "
+                     "(the output gate's peephole, all peepholes on): follow h_t back to o_t's pre-activation")
 
 
 @test("peephole_grads", points=1)
@@ -312,10 +310,10 @@ def input_and_forget_peephole_gradients_without_w_co(student):
         got = _student_grads(student, args, dh)
         _name_the_mistake(got, args, dh, which=[0, 1])
         ref = _autograd_peephole_grads(args, dh)
-        expect_close(got[0], ref[0], "dw_ci differs from autograd's (w_co = 0): ∂L/∂c_t = ∂L/∂h_t ⊙ o_t ⊙ "
-                     "(1 − tanh²(c_t)); then ∂L/∂i_t = ∂L/∂c_t ⊙ c̃_t, times σ'(i), times c_{t-1}, summed over the batch")
-        expect_close(got[1], ref[1], "dw_cf differs from autograd's (w_co = 0): ∂L/∂f_t = ∂L/∂c_t ⊙ c_{t-1}, "
-                     "times σ'(f), times c_{t-1}, summed over the batch")
+        expect_close(got[0], ref[0], "dw_ci differs from autograd's (w_co = 0, so c_t reaches h_t only through "
+                     "tanh): follow c_t back through the input gate i_t to its pre-activation")
+        expect_close(got[1], ref[1], "dw_cf differs from autograd's (w_co = 0): follow c_t back through the forget "
+                     "gate f_t to its pre-activation")
 
 
 @test("peephole_grads", points=1)
