@@ -125,7 +125,6 @@ check("masked_mean")
 # (reverse the whole row, pads included) and re-run.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 with needs_exercise("deep_birnn and masked_mean"):
     r = np.random.default_rng(0)
     D, H = 3, 4
@@ -133,10 +132,91 @@ with needs_exercise("deep_birnn and masked_mean"):
     layers.append(tuple(r.normal(size=s) * 0.5 for s in ((H, 2 * H), (H, H), (H,), (H, 2 * H), (H, H), (H,))))
     words = [r.normal(size=(n, D)) for n in (5, 2, 4)]
     lengths = np.array([len(w) for w in words])
+    encodings = []
     for T, pad in ((5, 0.0), (9, 9.0)):
         x = np.full((3, T, D), pad)
         for i, w in enumerate(words):
             x[i, :len(w)] = w
         enc = masked_mean(deep_birnn(x, lengths, layers), lengths)
+        encodings.append(enc)
         print(f"T = {T}, pads = {pad}: first features of each sentence's encoding",
               [round(float(v), 4) for v in enc[:, 0]])
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from course_lib.claims import claim
+
+with needs_exercise("deep_birnn and masked_mean"):
+    if len(encodings) < 2:
+        raise NotImplementedError("the cell above needs your answer first")
+    claim(np.allclose(encodings[0], encodings[1], rtol=0, atol=1e-12),
+          "the encodings padded to 5 and to 9 positions are equal (to 1e-12)")
+
+# %% [markdown]
+# ## Exercise 4: `train_tagger`: a BiLSTM part-of-speech tagger, trained by you
+#
+# The many-to-many BiRNN of the lecture on real data: Universal Dependencies English EWT, one of the
+# 17 universal tags per word. The model is the course's `birnn.SequenceTagger` (embedding → one
+# bidirectional LSTM layer → a linear layer over the tags at every position); you write the training:
+#
+# * `torch.manual_seed(seed)`, then `birnn.SequenceTagger(vocab_size, n_tags, embed_dim, hidden_size,
+#   bidirectional=True)`; the batches come from `birnn.tagging_batches(examples, batch_size, seed)`:
+#   each `next(...)` gives `(ids (B, T), tags (B, T), lengths (B,))`, padded at the end;
+# * the model's logits are `model(ids, lengths=lengths)[0]`, `(B, T, n_tags)`. The loss is the mean
+#   cross-entropy over the **real words** of the batch: write it yourself from the logits (the
+#   pads' tags are −100, which is not a tag);
+# * Adam with learning rate `lr` (`torch.optim.Adam`), one step per batch.
+#
+# Return `(losses, params)`: the loss of every step (floats) and the final `{name: array}`.
+
+# %%
+import torch
+import torch.nn.functional as F
+
+from course_lib import birnn
+
+
+def train_tagger(examples, vocab_size, n_tags, steps, lr=1e-2, seed=0, batch_size=32, embed_dim=64,
+                 hidden_size=64):
+    """examples: list of (word ids, tag ids) -> (losses, {name: final parameter array}) of a BiLSTM tagger."""
+    # YOUR CODE HERE
+    raise NotImplementedError('a mask of the real words serves both the sum and the count; the optimiser accumulates nothing by itself, but backward() does; every weight, of both directions, must receive a gradient')
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check("train_tagger")
+
+# %% [markdown]
+# ### Try it: does the context beat the dictionary?
+#
+# Train on the UD EWT dev split (the official training split is not available offline) for 300
+# steps, test on the test split, and compare with the baseline that has no context at all: every
+# word gets the tag it had most often in training (an unknown word the most frequent tag overall).
+# The accuracies move a little from machine to machine; the check below them does not.
+
+# %%
+from course_lib import data
+
+accuracy = None
+with needs_exercise("train_tagger"):
+    train_sents, test_sents = data.load_conllu("ud-ewt-dev"), data.load_conllu("ud-ewt-test")
+    vocab, tags, train_ex, test_ex = birnn.pos_data(train_sents, test_sents, min_count=2)
+    losses, trained = train_tagger(train_ex, len(vocab), len(tags), steps=300)
+    tagger = birnn.SequenceTagger(len(vocab), len(tags), 64, 64, bidirectional=True)
+    tagger.load_state_dict({n: torch.from_numpy(v) for n, v in trained.items()})
+    gold = [t for _, t in test_ex]
+    accuracy = birnn.tag_accuracy(gold, birnn.predict_tags(tagger, [w for w, _ in test_ex]))
+    tag_id = {t: i for i, t in enumerate(tags)}
+    baseline = birnn.MostFrequentTag(train_sents)
+    base_acc = birnn.tag_accuracy(gold, [[tag_id[t] for t in baseline.tag(w)] for w, _ in test_sents])
+    print(f"first loss {losses[0]:.2f} (ln 17 = {np.log(17):.2f}), mean of the last 20 {np.mean(losses[-20:]):.2f}")
+    print(f"test accuracy: your BiLSTM {accuracy:.1%}, most frequent tag {base_acc:.1%}")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+with needs_exercise("train_tagger"):
+    if accuracy is None:
+        raise NotImplementedError("the cell above needs your answer first")
+    claim(accuracy > base_acc + 0.01, "your BiLSTM tags the test words better than the most-frequent-tag baseline "
+                                      "(by more than a point)")

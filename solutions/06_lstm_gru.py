@@ -214,13 +214,13 @@ check("peephole_grads")
 # `peephole_lstm_step` twice, and compare $(L(w + \epsilon) - L(w - \epsilon)) / 2\epsilon$ with your formula.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 with needs_exercise("peephole_grads"):
     r = np.random.default_rng(1)
     B, D, H = 3, 2, 4
     args = [r.normal(size=(B, D)), r.normal(size=(B, H)), r.normal(size=(B, H)) * 2, r.normal(size=(4 * H, D)),
             r.normal(size=(4 * H, H)), r.normal(size=4 * H)] + [r.normal(size=H) for _ in range(3)]
     dh = r.normal(size=(B, H))
+    gaps = []
     grads = peephole_grads(*args, dh)
     for k, name in enumerate(("w_ci", "w_cf", "w_co")):
         plus, minus = [a.copy() for a in args], [a.copy() for a in args]
@@ -228,6 +228,16 @@ with needs_exercise("peephole_grads"):
         minus[6 + k][0] -= 1e-6
         numeric = ((peephole_lstm_step(*plus)[0] * dh).sum() - (peephole_lstm_step(*minus)[0] * dh).sum()) / 2e-6
         print(f"dL/d{name}[0]: yours {grads[k][0]:+.5f}, finite difference {numeric:+.5f}")
+        gaps.append(abs(grads[k][0] - numeric))
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from course_lib.claims import claim
+
+with needs_exercise("peephole_grads"):
+    if len(gaps) < 3:
+        raise NotImplementedError("the cell above needs your answer first")
+    claim(max(gaps) < 1e-6, "your three peephole gradients equal the finite differences (to 1e-6)")
 
 # %% [markdown]
 # ## Exercise 4: `gru_step`: one step of the GRU, the lecture's way
@@ -333,3 +343,83 @@ with needs_exercise("lstm_step"):
             h, c = lstm_step(np.array([[1.0 if t == 0 else 0.0]]), h, c, W_x, np.zeros((4, 1)), b)
             cells.append(float(c[0, 0]))
         print(f"b_f = {b_f:.0f}: c_t = " + " ".join(f"{v:.3f}" for v in cells))
+
+# %% [markdown]
+# ## Exercise 6: `cell_path_gradient`: the gradient highway, measured
+#
+# The cell update $c_t = f_t \odot c_{t-1} + i_t \odot \tilde c_t$ is how the LSTM keeps gradients alive
+# over many steps. Run a sequence `x` `(B, T, D)` through the LSTM from `(h_0, c_0)` (use your
+# `lstm_step`) and return $\partial c_T / \partial c_0$ **along the cell's own path**: how much unit k's
+# $c_T$ moves per unit change of its $c_0$ when the gates, the candidates and the states $h_t$ are
+# held at their values (the other paths, through $h_t$ and the gates, are left out). That is one
+# number per row and unit: shape `(B, H)`.
+#
+# Derive it first, on paper, from one step of the cell update. When `W_hh` = 0 the gates and the
+# candidate see only $x_t$, the cell's path is the only way from $c_0$ to $c_T$, and the tests compare
+# your result with autograd's $\partial c_T / \partial c_0$; with `W_hh` ≠ 0 they compare it with the
+# gates of the run itself.
+
+# %%
+def cell_path_gradient(x, h0, c0, W_xh, W_hh, b):
+    """x (B, T, D), h0 and c0 (B, H), LSTM weights as in lstm_step -> ∂c_T/∂c_0 along the cell path, (B, H)."""
+    ### HINT: differentiate one step of the cell update with the gates held fixed, then chain the T steps; the gates of step t are computed from the state h_{t-1} that the run has carried to that step
+    ### BEGIN SOLUTION
+    H = h0.shape[1]
+    h, c = h0, c0
+    grad = np.ones_like(c0)
+    for t in range(x.shape[1]):
+        forget = sigmoid((x[:, t] @ W_xh.T + h @ W_hh.T + b)[:, H:2 * H])
+        grad = grad * forget
+        h, c = lstm_step(x[:, t], h, c, W_xh, W_hh, b)
+    return grad
+    ### END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check("cell_path_gradient")
+
+# %% [markdown]
+# ### Try it: your formula against autograd, and the forget gate's bias as a dial
+#
+# First an `nn.LSTMCell` with the same weights and `W_hh` = 0, run for 30 steps: autograd's
+# $\partial c_T/\partial c_0$ (the cell path is the only path here) against yours. Then random weights
+# with $W_{hh}$ ≠ 0 and the forget gate's bias $b_f$ at 0 and at 3, over T = 50 steps. The values
+# depend on the weights drawn; the checks do not. Change `b_f` or `T` and re-run.
+
+# %%
+highway = {}
+with needs_exercise("cell_path_gradient"):
+    r = np.random.default_rng(3)
+    B, T, D, H = 2, 30, 3, 4
+    x, h0, c0 = r.normal(size=(B, T, D)), r.normal(size=(B, H)) * 0.5, r.normal(size=(B, H))
+    W_xh, b = r.normal(size=(4 * H, D)) * 0.5, r.normal(size=4 * H) * 0.5
+    b[H:2 * H] += 2.0                                             # a forget gate that mostly keeps
+    cell = nn.LSTMCell(D, H).double()
+    with torch.no_grad():
+        cell.weight_ih.copy_(torch.from_numpy(W_xh)), cell.weight_hh.zero_()
+        cell.bias_ih.copy_(torch.from_numpy(b)), cell.bias_hh.zero_()
+    c_start = torch.tensor(c0, requires_grad=True)
+    h_t, c_t = torch.from_numpy(h0), c_start
+    for t in range(T):
+        h_t, c_t = cell(torch.from_numpy(x[:, t]), (h_t, c_t))
+    c_t.sum().backward()                                          # rows and units independent: the diagonal
+    yours = cell_path_gradient(x, h0, c0, W_xh, np.zeros((4 * H, H)), b)
+    print("autograd ∂c_T/∂c_0, row 0:", np.round(c_start.grad.numpy()[0], 4))
+    print("yours,              row 0:", np.round(yours[0], 4))
+    for b_f in (0.0, 3.0):
+        W_hh = r.normal(size=(4 * H, H)) * 0.5
+        bias = np.concatenate([np.zeros(H), np.full(H, b_f), np.zeros(2 * H)])
+        xs = r.normal(size=(B, 50, D))
+        highway[b_f] = cell_path_gradient(xs, np.zeros((B, H)), np.zeros((B, H)), W_xh, W_hh, bias)
+        print(f"b_f = {b_f:.0f}: ∂c_50/∂c_0 along the cell, largest over rows and units {highway[b_f].max():.2g}")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+with needs_exercise("cell_path_gradient"):
+    if len(highway) < 2:
+        raise NotImplementedError("the cell above needs your answer first")
+    claim(np.allclose(yours, c_start.grad.numpy(), rtol=1e-9, atol=1e-12),
+          "with W_hh = 0 your ∂c_T/∂c_0 equals autograd's (to 1e-9)")
+    claim(highway[0.0].max() < 1e-6, "with b_f = 0 the cell path's gradient vanishes within 50 steps")
+    claim(highway[3.0].max() > 1000 * highway[0.0].max(), "b_f = 3 keeps it more than 1 000 times larger")

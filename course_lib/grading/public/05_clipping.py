@@ -159,8 +159,8 @@ def square_matches_torch_recipe(student):
     A = rng.normal(size=(6, 6))
     W = as_array(student.call("orthogonal_from", A), "orthogonal_from(A)", shape=(6, 6))
     expect_close(W @ W.T, np.eye(6), "W Wᵀ should be the identity: take the Q of the QR factorisation")
-    expect_close(W, _orth(A), "each column of Q must be multiplied by the sign of R's diagonal entry "
-                 "(the result must not depend on the QR routine's sign convention)")
+    expect_close(W, _orth(A), "W differs from PyTorch's: QR fixes Q only up to the sign of each column; PyTorch's "
+                 "convention makes R's diagonal positive, so the result does not depend on the QR routine")
 
 
 @test("orthogonal_from", points=1)
@@ -263,7 +263,7 @@ def reference_training(steps, lr, threshold, T=100, seed=0, batch_size=20):
         with torch.no_grad():
             for p, g in zip(net.parameters(), grads):
                 p -= torch.from_numpy((lr * scale * g).astype(np.float32))
-        losses.append(float(loss))
+        losses.append(loss.item())
         norms.append(total)
     return losses, norms, {n: p.detach().numpy().copy() for n, p in net.named_parameters()}, start
 
@@ -293,14 +293,10 @@ def plain_sgd_steps_on_short_sequences(student):
                "every parameter of the model is updated at every step")
     expect_close(norms[0], ref_norms[0], "grad_norms[0] should be the global 2-norm of all parameters' gradients "
                  "at the first step, before clipping", rtol=1e-4)
-    first_only = reference_training(1, 0.03, 1e9, 10, 0, 20)[2]
-    twice_first = {n: start[n] + 2 * (first_only[n] - start[n]) for n in start}
-    if all(np.allclose(params[n], twice_first[n], atol=1e-6) for n in start):
-        expect(False, "the second step repeats the first one: each step must take a new batch")
     for name in ref_params:
         expect_close(params[name], ref_params[name], f"{name} after two steps differs from θ ← θ − lr·g (lr 0.03 "
                      "here). Does each step start from clean gradients (backward() ADDS to .grad), and use the "
-                     "learning rate you were given?", atol=2e-6, rtol=1e-4)
+                     "learning rate you were given, on a new batch?", atol=2e-6, rtol=1e-4)
 
 
 @test("train_adding", points=1)
@@ -310,12 +306,12 @@ def clipped_steps_on_exploding_gradients(student):
     ref_losses, ref_norms, ref_params, start = reference_training(2, 0.05, 1.0)
     expect(norms[0] > 1e6, f"grad_norms[0] is {norms[0]:.3g}: record the norm of the ORIGINAL gradients (around "
            f"{ref_norms[0]:.2g} here), before clipping, which is how an explosion shows")
-    expect_close(norms, ref_norms, "the gradient norms before clipping differ from the reference run's", rtol=1e-3)
     expect(set(params) == set(start), f"return every parameter by name: {sorted(start)}")
     moved = np.sqrt(sum(((params[n] - start[n]) ** 2).sum() for n in start))
     expect(moved < 2 * 0.05 * 1.0 * 1.01, f"the parameters moved {moved:.3g} in two steps: with every step's "
            "gradient clipped to norm 1, two steps of lr 0.05 move them at most 0.1 (clip the gradients of all "
            "parameters together, before the update)")
+    expect_close(norms, ref_norms, "the gradient norms before clipping differ from the reference run's", rtol=1e-3)
     for name in start:
         expect_close(params[name], ref_params[name], f"{name} after two clipped steps differs from θ ← θ − lr·clip(g): "
                      "one factor for all parameters (one global norm), the gradient clipped (not the step lr·g), "
