@@ -539,6 +539,9 @@ _PATH06 = ("import numpy as np\ndef cell_path_gradient(x, h0, c0, W_xh, W_hh, b)
            "    return grad\n")
 _PATH06_OK = dict(start="np.ones_like(c0)", hgate="h", gate="sig(a[:, H:2 * H])", combine="grad * forget")
 
+# cell_path_gradient runs the student's lstm_step (as the notebook says): a wrong lstm_step may cost it too.
+DEPENDS["06_lstm_gru"] = {"lstm_step": ["cell_path_gradient"]}
+
 VARIANTS["06_lstm_gru"] = {
     "lstm_step": {
         "forget_input_swapped": _LSTM06.format(**{**_LSTM06_OK, "cell": "i * c_prev + f * g"}),
