@@ -171,7 +171,7 @@ def other_sizes_seed_and_rate(student):
 
 
 @test("train_tagger", points=1)
-def one_word_sentences(student):
+def tagger_on_one_word_sentences(student):
     """sentences of one word each (no context at all), batch 6, two steps"""
     args = (_toy(78, 12, 15, 4, 1), 15, 4, 2, 0.01, 0, 6, 4, 3)
     out = student.call("train_tagger", *args)
