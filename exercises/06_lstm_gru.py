@@ -29,7 +29,8 @@
 #
 # As in `nn.LSTM`, the four gates' matrices are stacked: `W_xh` is `(4H, D)`, `W_hh` is `(4H, H)`,
 # `b` is `(4H,)`, in the block order **i, f, c̃, o** (rows `0:H` for i, `H:2H` for f, `2H:3H` for
-# c̃, `3H:4H` for o). All four pre-activations at once are `x_t @ W_xh.T + h_prev @ W_hh.T + b`, shape `(B, 4H)`.
+# c̃, `3H:4H` for o). With row vectors, one product per input (x_t with `W_xh`, h_{t-1} with `W_hh`) gives
+# all four pre-activations of the whole batch at once, shape `(B, 4H)`.
 #
 # | symbol | shape |
 # |---|---|
@@ -68,8 +69,9 @@ def lstm_step(x_t, h_prev, c_prev, W_xh, W_hh, b):
     """One LSTM step. x_t (B, D), h_prev and c_prev (B, H), W_xh (4H, D), W_hh (4H, H), b (4H,) -> (h_t, c_t)."""
     # YOUR CODE HERE
     raise NotImplementedError(
-        'the (B, 4H) pre-activations hold four (B, H) column blocks, in the order i, '
-        'f, c̃, o; σ for the three gates, tanh for c̃; h_t reads the NEW cell'
+        'the (B, 4H) pre-activations hold four (B, H) column blocks in the order i, f,'
+        ' c̃, o; the three gates live in (0, 1), the candidate in (−1, 1); h_t is read'
+        ' from the cell after its update'
     )
 
 
@@ -107,10 +109,9 @@ def peephole_lstm_step(x_t, h_prev, c_prev, W_xh, W_hh, b, w_ci, w_cf, w_co):
     peephole weights w_ci, w_cf, w_co (H,) -> (h_t, c_t)."""
     # YOUR CODE HERE
     raise NotImplementedError(
-        "start from Exercise 1; a peephole is added to the gate's pre-activation "
-        '(inside σ), elementwise (unit k sees only its own cell); i and f see the OLD '
-        'cell c_{t-1}, o sees the NEW cell c_t, so o can only be computed after the '
-        'cell update'
+        "start from Exercise 1; a peephole is one more term of a gate's pre-"
+        "activation, and unit k's gate sees only unit k's cell; which cell exists yet "
+        'when each gate is computed?'
     )
 
 
@@ -173,19 +174,12 @@ with needs_exercise("peephole_lstm_step"):
 #
 # Training needs $\partial L/\partial w_{ci}$, $\partial L/\partial w_{cf}$, $\partial L/\partial w_{co}$.
 # Take one step and a loss whose gradient at the output is given, `dh_t` $= \partial L/\partial h_t$
-# `(B, H)` (for instance $L = \sum$ `dh_t` $\odot h_t$). Write $\sigma' = \sigma(1 - \sigma)$ and go backwards
-# through the equations of Exercise 2:
-#
-# * $h_t = o_t \odot \tanh(c_t)$ gives $\partial L/\partial o_t$; through $o_t$'s σ to its pre-activation,
-#   and that pre-activation contains $w_{co} \odot c_t$;
-# * $c_t$ reaches $h_t$ along **two** paths: through $\tanh(c_t)$, and, with a peephole, through $o_t$'s
-#   pre-activation $w_{co} \odot c_t$. $\partial L/\partial c_t$ is the sum of both;
-# * $c_t = f_t \odot c_{t-1} + i_t \odot \tilde c_t$ then gives the gradients at $i_t$ and $f_t$, and
-#   through their σ the pre-activations, which contain $w_{ci} \odot c_{t-1}$ and $w_{cf} \odot c_{t-1}$.
-#
-# A peephole vector is shared by every row of the batch: its gradient sums over the batch. Return
-# `(dw_ci, dw_cf, dw_co)`, each `(H,)`. The tests compare with autograd through
-# `LSTMCellScratch(peephole=True)` in float64.
+# `(B, H)` (for instance $L = \sum$ `dh_t` $\odot h_t$), and apply the chain rule backwards through the
+# equations of Exercise 2, from $h_t$ to each gate's pre-activation, where the peepholes sit. Draw the
+# graph of one unit first: which quantities does $c_t$ feed, and which cell does each peephole read?
+# Every path from a weight to $h_t$ contributes to its gradient. A peephole vector is shared by every
+# row of the batch, and $L$ sums over the rows. Return `(dw_ci, dw_cf, dw_co)`, each `(H,)`. The tests
+# compare with autograd through `LSTMCellScratch(peephole=True)` in float64.
 
 # %%
 def peephole_grads(x_t, h_prev, c_prev, W_xh, W_hh, b, w_ci, w_cf, w_co, dh_t):
@@ -193,10 +187,10 @@ def peephole_grads(x_t, h_prev, c_prev, W_xh, W_hh, b, w_ci, w_cf, w_co, dh_t):
     given dh_t = ∂L/∂h_t (B, H)."""
     # YOUR CODE HERE
     raise NotImplementedError(
-        "recompute the step's gates first; a gate's σ' is gate ⊙ (1 − gate); ∂L/∂c_t "
-        'has a second term when w_co ≠ 0 (the output gate reads c_t); multiply by the '
-        'cell each peephole reads (c_{t-1} for i and f, c_t for o) and sum over the '
-        'batch rows'
+        "the backward pass needs the forward pass's gates and cells, so recompute "
+        "them; a sigmoid's derivative can be written with its own output; count the "
+        'paths from c_t to h_t when w_co ≠ 0; the result has one entry per unit, not '
+        'per row'
     )
 
 
@@ -209,13 +203,13 @@ check("peephole_grads")
 # `peephole_lstm_step` twice, and compare $(L(w + \epsilon) - L(w - \epsilon)) / 2\epsilon$ with your formula.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 with needs_exercise("peephole_grads"):
     r = np.random.default_rng(1)
     B, D, H = 3, 2, 4
     args = [r.normal(size=(B, D)), r.normal(size=(B, H)), r.normal(size=(B, H)) * 2, r.normal(size=(4 * H, D)),
             r.normal(size=(4 * H, H)), r.normal(size=4 * H)] + [r.normal(size=H) for _ in range(3)]
     dh = r.normal(size=(B, H))
+    gaps = []
     grads = peephole_grads(*args, dh)
     for k, name in enumerate(("w_ci", "w_cf", "w_co")):
         plus, minus = [a.copy() for a in args], [a.copy() for a in args]
@@ -223,6 +217,16 @@ with needs_exercise("peephole_grads"):
         minus[6 + k][0] -= 1e-6
         numeric = ((peephole_lstm_step(*plus)[0] * dh).sum() - (peephole_lstm_step(*minus)[0] * dh).sum()) / 2e-6
         print(f"dL/d{name}[0]: yours {grads[k][0]:+.5f}, finite difference {numeric:+.5f}")
+        gaps.append(abs(grads[k][0] - numeric))
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from course_lib.claims import claim
+
+with needs_exercise("peephole_grads"):
+    if len(gaps) < 3:
+        raise NotImplementedError("the cell above needs your answer first")
+    claim(max(gaps) < 1e-6, "your three peephole gradients equal the finite differences (to 1e-6)")
 
 # %% [markdown]
 # ## Exercise 4: `gru_step`: one step of the GRU, the lecture's way
@@ -240,8 +244,9 @@ def gru_step(x_t, h_prev, W_xh, W_hh, b):
     """One GRU step (lecture convention). x_t (B, D), h_prev (B, H), W_xh (3H, D), W_hh (3H, H), b (3H,) -> h_t (B, H)."""
     # YOUR CODE HERE
     raise NotImplementedError(
-        "r and z come from the first 2H rows of the weights and b; the candidate's "
-        'block (the last H rows) multiplies the reset state r_t ⊙ h_{t-1}'
+        'the blocks are r, z, h̃ in this order; the reset gate acts on the state '
+        "before the candidate's recurrent weights see it; in the lecture z_t is the "
+        'share of the OLD state that is kept'
     )
 
 
@@ -284,9 +289,9 @@ class LSTMLayer(nn.Module):
         """x (B, T, D), state (h_0, c_0) each (1, B, H) or None -> (outputs (B, T, H), (h_n, c_n) each (1, B, H))."""
         # YOUR CODE HERE
         raise NotImplementedError(
-            'one step per time index with (h, c) carried along; both biases enter '
-            'every gate; outputs stack h_1..h_T on the time axis; h_n and c_n keep a '
-            'leading layer axis of size 1'
+            'the state is carried from step to step (from zeros when none is given); '
+            'nn.LSTM has two bias vectors and uses both; mind the leading layer axis '
+            'of size 1 on the states going in and coming out'
         )
 
 
@@ -313,3 +318,78 @@ with needs_exercise("lstm_step"):
             h, c = lstm_step(np.array([[1.0 if t == 0 else 0.0]]), h, c, W_x, np.zeros((4, 1)), b)
             cells.append(float(c[0, 0]))
         print(f"b_f = {b_f:.0f}: c_t = " + " ".join(f"{v:.3f}" for v in cells))
+
+# %% [markdown]
+# ## Exercise 6: `cell_path_gradient`: the gradient highway, measured
+#
+# The cell update $c_t = f_t \odot c_{t-1} + i_t \odot \tilde c_t$ is how the LSTM keeps gradients alive
+# over many steps. Run a sequence `x` `(B, T, D)` through the LSTM from `(h_0, c_0)` (use your
+# `lstm_step`) and return $\partial c_T / \partial c_0$ **along the cell's own path**: how much unit k's
+# $c_T$ moves per unit change of its $c_0$ when the gates, the candidates and the states $h_t$ are
+# held at their values (the other paths, through $h_t$ and the gates, are left out). That is one
+# number per row and unit: shape `(B, H)`.
+#
+# Derive it first, on paper, from one step of the cell update. When `W_hh` = 0 the gates and the
+# candidate see only $x_t$, the cell's path is the only way from $c_0$ to $c_T$, and the tests compare
+# your result with autograd's $\partial c_T / \partial c_0$; with `W_hh` ≠ 0 they compare it with the
+# gates of the run itself.
+
+# %%
+def cell_path_gradient(x, h0, c0, W_xh, W_hh, b):
+    """x (B, T, D), h0 and c0 (B, H), LSTM weights as in lstm_step -> ∂c_T/∂c_0 along the cell path, (B, H)."""
+    # YOUR CODE HERE
+    raise NotImplementedError(
+        'differentiate one step of the cell update with the gates held fixed, then '
+        'chain the T steps; the gates of step t are computed from the state h_{t-1} '
+        'that the run has carried to that step'
+    )
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check("cell_path_gradient")
+
+# %% [markdown]
+# ### Try it: your formula against autograd, and the forget gate's bias as a dial
+#
+# First an `nn.LSTMCell` with the same weights and `W_hh` = 0, run for 30 steps: autograd's
+# $\partial c_T/\partial c_0$ (the cell path is the only path here) against yours. Then random weights
+# with $W_{hh}$ ≠ 0 and the forget gate's bias $b_f$ at 0 and at 3, over T = 50 steps. The values
+# depend on the weights drawn; the checks do not. Change `b_f` or `T` and re-run.
+
+# %%
+highway = {}
+with needs_exercise("cell_path_gradient"):
+    r = np.random.default_rng(3)
+    B, T, D, H = 2, 30, 3, 4
+    x, h0, c0 = r.normal(size=(B, T, D)), r.normal(size=(B, H)) * 0.5, r.normal(size=(B, H))
+    W_xh, b = r.normal(size=(4 * H, D)) * 0.5, r.normal(size=4 * H) * 0.5
+    b[H:2 * H] += 2.0                                             # a forget gate that mostly keeps
+    cell = nn.LSTMCell(D, H).double()
+    with torch.no_grad():
+        cell.weight_ih.copy_(torch.from_numpy(W_xh)), cell.weight_hh.zero_()
+        cell.bias_ih.copy_(torch.from_numpy(b)), cell.bias_hh.zero_()
+    c_start = torch.tensor(c0, requires_grad=True)
+    h_t, c_t = torch.from_numpy(h0), c_start
+    for t in range(T):
+        h_t, c_t = cell(torch.from_numpy(x[:, t]), (h_t, c_t))
+    c_t.sum().backward()                                          # rows and units independent: the diagonal
+    yours = cell_path_gradient(x, h0, c0, W_xh, np.zeros((4 * H, H)), b)
+    print("autograd ∂c_T/∂c_0, row 0:", np.round(c_start.grad.numpy()[0], 4))
+    print("yours,              row 0:", np.round(yours[0], 4))
+    for b_f in (0.0, 3.0):
+        W_hh = r.normal(size=(4 * H, H)) * 0.5
+        bias = np.concatenate([np.zeros(H), np.full(H, b_f), np.zeros(2 * H)])
+        xs = r.normal(size=(B, 50, D))
+        highway[b_f] = cell_path_gradient(xs, np.zeros((B, H)), np.zeros((B, H)), W_xh, W_hh, bias)
+        print(f"b_f = {b_f:.0f}: ∂c_50/∂c_0 along the cell, largest over rows and units {highway[b_f].max():.2g}")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+with needs_exercise("cell_path_gradient"):
+    if len(highway) < 2:
+        raise NotImplementedError("the cell above needs your answer first")
+    claim(np.allclose(yours, c_start.grad.numpy(), rtol=1e-9, atol=1e-12),
+          "with W_hh = 0 your ∂c_T/∂c_0 equals autograd's (to 1e-9)")
+    claim(highway[0.0].max() < 1e-6, "with b_f = 0 the cell path's gradient vanishes within 50 steps")
+    claim(highway[3.0].max() > 1000 * highway[0.0].max(), "b_f = 3 keeps it more than 1 000 times larger")

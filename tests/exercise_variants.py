@@ -10,11 +10,25 @@ unscaled, unmasked, log-base mix-ups...), so the tests are shown to catch them.
 DEPENDS = {"01_ngrams": {"make_windows": ["train_window_lm"], "WindowLM": ["train_window_lm"]},
            "03_rnn": {"rnn_step": ["rnn_forward"], "lm_batch": ["train_lm"], "RNNLanguageModel": ["train_lm"]},
            "04_bptt": {"delta_h_step": ["bptt"]},
-           "05_clipping": {"clip_grad_norm": ["clipped_descent"]},
+           "05_clipping": {"clip_grad_norm": ["clipped_descent", "train_adding"]},
            "09_attention": {"masked_softmax": ["scaled_dot_product_attention", "multi_head_attention"],
                             "scaled_dot_product_attention": ["multi_head_attention"],
                             "split_heads": ["multi_head_attention"]}}
 DEPENDS["08_seq2seq"] = {}
+
+# 05's end-to-end exercise: one correct training loop with one piece changed. exploding_irnn is the notebook's given model.
+_TRAIN05 = ("import numpy as np\nimport torch\nfrom course_lib import tasks\n"
+            "def train_adding(steps, lr, threshold, T=100, seed=0, batch_size=20):\n"
+            "    model = exploding_irnn(seed)\n    batches = tasks.adding_batches(batch_size, T, seed=seed + 1)\n"
+            "    params = {params}\n    losses, norms = [], []\n    first = next(tasks.adding_batches(batch_size, T, seed=seed + 1))\n"
+            "    for _ in range(steps):\n        {batch}\n        _, loss = model(x, y)\n        {clear}\n"
+            "        loss.backward()\n        grads = [p.grad.numpy() for p in params]\n        {clip}\n"
+            "        with torch.no_grad():\n            for p, g in zip(params, clipped):\n"
+            "                p -= {lr} * torch.from_numpy(np.asarray(g, dtype=np.float32))\n"
+            "        losses.append(loss.item())\n        norms.append({record})\n"
+            "    return losses, norms, {{n: p.detach().numpy().copy() for n, p in model.named_parameters()}}\n")
+_TRAIN05_OK = dict(params="list(model.parameters())", batch="x, y = next(batches)", clear="model.zero_grad()",
+                   clip="clipped, total = clip_grad_norm(grads, threshold)", lr="lr", record="float(total)")
 
 VARIANTS = {
     "00_welcome": {
@@ -369,6 +383,21 @@ VARIANTS = {
             "always_two_norm": "import numpy as np\ndef clip_grad_norm(grads, max_norm, norm_type=2.0):\n"
                                "    total = float(np.linalg.norm(np.concatenate([np.ravel(g) for g in grads])))\n"
                                "    return [g * min(1.0, max_norm / (total + 1e-6)) for g in grads], total\n",
+            "two_norm_unless_inf": "import numpy as np\ndef clip_grad_norm(grads, max_norm, norm_type=2.0):\n"
+                                   "    p = np.inf if norm_type == np.inf else 2\n"
+                                   "    total = float(np.linalg.norm(np.concatenate([np.ravel(g) for g in grads]), p))\n"
+                                   "    return [g * min(1.0, max_norm / (total + 1e-6)) for g in grads], total\n",
+            "no_epsilon": "import numpy as np\ndef clip_grad_norm(grads, max_norm, norm_type=2.0):\n"
+                          "    total = float(np.linalg.norm(np.concatenate([np.ravel(g) for g in grads]), norm_type))\n"
+                          "    return [g * min(1.0, max_norm / total) for g in grads], total\n",
+            "scales_in_place": "import numpy as np\ndef clip_grad_norm(grads, max_norm, norm_type=2.0):\n"
+                               "    total = float(np.linalg.norm(np.concatenate([np.ravel(g) for g in grads]), norm_type))\n"
+                               "    for g in grads:\n        g *= min(1.0, max_norm / (total + 1e-6))\n"
+                               "    return grads, total\n",
+            "scales_in_place_by_assignment": "import numpy as np\ndef clip_grad_norm(grads, max_norm, norm_type=2.0):\n"
+                               "    total = float(np.linalg.norm(np.concatenate([np.ravel(g) for g in grads]), norm_type))\n"
+                               "    for g in grads:\n        g[...] = g * min(1.0, max_norm / (total + 1e-6))\n"
+                               "    return [g.copy() for g in grads], total\n",
         },
         "clip_grad_value": {
             "upper_side_only": "import numpy as np\ndef clip_grad_value(grads, clip_value):\n"
@@ -379,6 +408,9 @@ VARIANTS = {
                                      "    return [g * min(1.0, clip_value / (np.linalg.norm(g) + 1e-6)) for g in grads]\n",
             "in_place_returns_none": "import numpy as np\ndef clip_grad_value(grads, clip_value):\n"
                                      "    for g in grads:\n        np.clip(g, -clip_value, clip_value, out=g)\n",
+            "in_place_returns_inputs": "import numpy as np\ndef clip_grad_value(grads, clip_value):\n"
+                                       "    for g in grads:\n        g[g > clip_value] = clip_value\n"
+                                       "        g[g < -clip_value] = -clip_value\n    return grads\n",
         },
         "orthogonal_from": {
             "no_sign_fix": "import numpy as np\ndef orthogonal_from(A, gain=1.0):\n    rows, cols = A.shape\n"
@@ -413,6 +445,26 @@ VARIANTS = {
                 "    for _ in range(steps):\n        _, dw, db = cliff.loss_and_grad(p[0], p[1])\n"
                 "        (g,), _ = clip_grad_norm([np.array([dw, db])], threshold)\n        p = p - lr * g; pts.append(p.copy())\n"
                 "    return np.array(pts)\n",
+            "learning_rate_ignored": "import numpy as np\nfrom course_lib import cliff\n"
+                "def clipped_descent(start, lr, steps, threshold):\n    p = np.array(start, float); pts = [p.copy()]\n"
+                "    for _ in range(steps):\n        _, dw, db = cliff.loss_and_grad(p[0], p[1])\n"
+                "        (g,), _ = clip_grad_norm([np.array([dw, db])], threshold)\n        p = p - cliff.LR * g; pts.append(p.copy())\n"
+                "    return np.array(pts)\n",
+            "start_ignored": "import numpy as np\nfrom course_lib import cliff\n"
+                "def clipped_descent(start, lr, steps, threshold):\n    p = np.array(cliff.START, float); pts = [p.copy()]\n"
+                "    for _ in range(steps):\n        _, dw, db = cliff.loss_and_grad(p[0], p[1])\n"
+                "        (g,), _ = clip_grad_norm([np.array([dw, db])], threshold)\n        p = p - lr * g; pts.append(p.copy())\n"
+                "    return np.array(pts)\n",
+        },
+        "train_adding": {
+            "gradients_never_cleared": _TRAIN05.format(**{**_TRAIN05_OK, "clear": "pass"}),
+            "clipping_skipped": _TRAIN05.format(**{**_TRAIN05_OK, "clip": "clipped, total = grads, float(np.linalg.norm(np.concatenate([g.ravel() for g in grads])))"}),
+            "clips_the_step_not_the_gradient": _TRAIN05.format(**{**_TRAIN05_OK, "clip": "clipped, total = clip_grad_norm([lr * g for g in grads], threshold); clipped = [c / lr for c in clipped]"}),
+            "one_norm_per_parameter": _TRAIN05.format(**{**_TRAIN05_OK, "clip": "pairs = [clip_grad_norm([g], threshold) for g in grads]; clipped = [c[0][0] for c in pairs]; total = float(np.linalg.norm(np.concatenate([g.ravel() for g in grads])))"}),
+            "head_never_updated": _TRAIN05.format(**{**_TRAIN05_OK, "params": "list(model.rnn.parameters())"}),
+            "norm_recorded_after_clipping": _TRAIN05.format(**{**_TRAIN05_OK, "record": "float(np.linalg.norm(np.concatenate([np.ravel(c) for c in clipped])))"}),
+            "same_batch_every_step": _TRAIN05.format(**{**_TRAIN05_OK, "batch": "x, y = first"}),
+            "learning_rate_fixed": _TRAIN05.format(**{**_TRAIN05_OK, "lr": "0.05"}),
         },
     },
 }
@@ -478,6 +530,18 @@ _GRADS06 = ("import numpy as np\n"
             "    return (d_i * {peek_if}).{red}(axis=0), (d_f * {peek_if}).{red}(axis=0), (d_o * {peek_o}).{red}(axis=0)\n")
 _GRADS06_OK = dict(do="o * (1 - o)", second=" + d_o * w_co", peek_if="c_prev", peek_o="c_t", red="sum")
 
+_PATH06 = ("import numpy as np\ndef cell_path_gradient(x, h0, c0, W_xh, W_hh, b):\n"
+           "    sig = lambda a: 1 / (1 + np.exp(-a))\n    H = h0.shape[1]\n    h, c = h0, c0\n"
+           "    grad = {start}\n    first = None\n"
+           "    for t in range(x.shape[1]):\n        a = x[:, t] @ W_xh.T + {hgate} @ W_hh.T + b\n"
+           "        forget = {gate}\n        first = forget if first is None else first\n"
+           "        grad = {combine}\n        h, c = lstm_step(x[:, t], h, c, W_xh, W_hh, b)\n"
+           "    return grad\n")
+_PATH06_OK = dict(start="np.ones_like(c0)", hgate="h", gate="sig(a[:, H:2 * H])", combine="grad * forget")
+
+# cell_path_gradient runs the student's lstm_step (as the notebook says): a wrong lstm_step may cost it too.
+DEPENDS["06_lstm_gru"] = {"lstm_step": ["cell_path_gradient"]}
+
 VARIANTS["06_lstm_gru"] = {
     "lstm_step": {
         "forget_input_swapped": _LSTM06.format(**{**_LSTM06_OK, "cell": "i * c_prev + f * g"}),
@@ -522,6 +586,17 @@ VARIANTS["06_lstm_gru"] = {
         "bias_hh_ignored": _LAYER06.format(**{**_LAYER06_OK, "bias_hh": ""}),
         "given_state_ignored": _LAYER06.format(**{**_LAYER06_OK, "init": "(z, z.clone())"}),
         "h_n_and_c_n_swapped": _LAYER06.format(**{**_LAYER06_OK, "final": "(c[None], h[None])"}),
+        "state_detached_every_step": _LAYER06.format(**{**_LAYER06_OK, "carry": "h, c = h.detach(), c.detach()"}),
+        "state_kept_between_calls": _LAYER06.format(**{**_LAYER06_OK, "init": "getattr(self, 'last', None) or ((z, z.clone()) if state is None else (state[0][0], state[1][0]))",
+                                                       "final": "(h[None], c[None]) if setattr(self, 'last', (h.detach(), c.detach())) is None else None"}),
+    },
+    "cell_path_gradient": {
+        "input_gates_multiplied": _PATH06.format(**{**_PATH06_OK, "gate": "sig(a[:, :H])"}),
+        "forget_gates_added": _PATH06.format(**{**_PATH06_OK, "start": "np.zeros_like(c0)", "combine": "grad + forget"}),
+        "first_forget_gate_every_step": _PATH06.format(**{**_PATH06_OK, "combine": "grad * (forget if t == 0 else first)"}),
+        "first_step_left_out": _PATH06.format(**{**_PATH06_OK, "combine": "grad * forget if t > 0 else grad"}),
+        "state_not_carried": _PATH06.format(**{**_PATH06_OK, "hgate": "h0"}),
+        "one_minus_forget": _PATH06.format(**{**_PATH06_OK, "gate": "1 - sig(a[:, H:2 * H])"}),
     },
 }
 
@@ -551,6 +626,19 @@ _MEAN07 = ("import numpy as np\ndef masked_mean(h, lengths):\n    lengths = np.a
            "    return {result}\n")
 _MEAN07_OK = dict(limit="lengths[:, None]", result="(h * mask).sum(axis=1) / lengths[:, None]")
 
+_TAG07 = ("import torch\nimport torch.nn.functional as F\nfrom course_lib import birnn\n"
+          "def train_tagger(examples, vocab_size, n_tags, steps, lr=1e-2, seed=0, batch_size=32, embed_dim=64, hidden_size=64):\n"
+          "    {seed_first}\n    model = birnn.SequenceTagger(vocab_size, n_tags, embed_dim, hidden_size, bidirectional={bi})\n"
+          "    {seed_after}\n    batches = birnn.tagging_batches(examples, batch_size, seed)\n    opt = {opt}\n    losses = []\n"
+          "    for _ in range(steps):\n        ids, tags, lengths = next(batches)\n"
+          "        logits, _ = model(ids, lengths=lengths)\n        real = tags != -100\n"
+          "        loss = {loss}\n        {clear}\n        loss.backward()\n        opt.step()\n"
+          "        losses.append(loss.item())\n"
+          "    return losses, {{n: p.detach().numpy().copy() for n, p in model.named_parameters()}}\n")
+_TAG07_OK = dict(seed_first="torch.manual_seed(seed)", seed_after="pass", bi="True",
+                 opt="torch.optim.Adam(model.parameters(), lr=lr)", loss="F.cross_entropy(logits[real], tags[real])",
+                 clear="opt.zero_grad()")
+
 VARIANTS["07_birnn"] = {
     "birnn_layer": {
         "backward_not_re_reversed": _BIRNN07.format(**{**_BIRNN07_OK, "bwd": "rnn_layer(rev(x), W_b, V_b, b_b)"}),
@@ -559,6 +647,7 @@ VARIANTS["07_birnn"] = {
         "backward_reads_left_to_right": _BIRNN07.format(**{**_BIRNN07_OK, "bwd": "rnn_layer(x, W_b, V_b, b_b)"}),
         "pads_not_zeroed": _BIRNN07.format(**{**_BIRNN07_OK, "fmask": "", "bmask": ""}),
         "directions_swapped": _BIRNN07.format(**{**_BIRNN07_OK, "cat": "[bwd, fwd]"}),
+        "reversal_drops_the_first_word": _BIRNN07.format(**{**_BIRNN07_OK, "rev": "out[i, :n - 1] = a[i, n - 1:0:-1]"}),
     },
     "deep_birnn": {
         "every_layer_reads_x": _DEEP07.format(**{**_DEEP07_OK, "inp": "x"}),
@@ -571,6 +660,16 @@ VARIANTS["07_birnn"] = {
         "one_word_short": _MEAN07.format(**{**_MEAN07_OK, "limit": "lengths[:, None] - 1",
                                             "result": "(h * mask).sum(axis=1) / np.maximum(lengths[:, None] - 1, 1)"}),
         "max_not_mean": _MEAN07.format(**{**_MEAN07_OK, "result": "np.where(mask, h, -np.inf).max(axis=1)"}),
+    },
+    "train_tagger": {
+        "pads_in_the_loss": _TAG07.format(**{**_TAG07_OK, "loss": "F.cross_entropy(logits.flatten(0, 1), tags.clamp(min=0).flatten())"}),
+        "mean_of_sentence_means": _TAG07.format(**{**_TAG07_OK, "loss": "torch.stack([F.cross_entropy(logits[b, :n], tags[b, :n]) for b, n in enumerate(lengths.tolist())]).mean()"}),
+        "left_to_right_only": _TAG07.format(**{**_TAG07_OK, "bi": "False"}),
+        "gradients_never_cleared": _TAG07.format(**{**_TAG07_OK, "clear": "pass"}),
+        "plain_sgd_not_adam": _TAG07.format(**{**_TAG07_OK, "opt": "torch.optim.SGD(model.parameters(), lr=lr)"}),
+        "learning_rate_fixed": _TAG07.format(**{**_TAG07_OK, "opt": "torch.optim.Adam(model.parameters(), lr=1e-2)"}),
+        "embedding_frozen": _TAG07.format(**{**_TAG07_OK, "opt": "torch.optim.Adam([p for n, p in model.named_parameters() if not n.startswith('encoder.embed')], lr=lr)"}),
+        "seeded_after_building": _TAG07.format(**{**_TAG07_OK, "seed_first": "pass", "seed_after": "torch.manual_seed(seed)"}),
     },
 }
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 from course_lib import cliff
-from course_lib.grading.spec import Fail, as_array, expect, expect_close, test
+from course_lib.grading.spec import Fail, StudentError, as_array, expect, expect_close, test
 
 rng = np.random.default_rng(50)
 
@@ -42,14 +42,34 @@ def zero_gradients_stay_zero(student):
 
 @test("clip_grad_norm", points=1)
 def inputs_are_not_modified_and_norm_after_is_threshold(student):
-    """the originals are left unchanged; the clipped global norm is max_norm"""
-    grads = [rng.normal(size=(6, 6)) * 100, rng.normal(size=6)]
-    saved = [g.copy() for g in grads]
-    clipped, total = _pair(student.call("clip_grad_norm", grads, 3.0), 2)
+    """integer gradients (which cannot hold the clipped values in place); the clipped global norm is max_norm"""
+    grads = [rng.integers(-90, 90, size=(6, 6)), rng.integers(-5, 5, size=6), np.array([[7]])]
+    floats = [g.astype(float) for g in grads]
+    try:
+        out = student.call("clip_grad_norm", grads, 3.0)
+    except StudentError as exc:
+        raise Fail(f"the clipped values were written into the gradients you were given (in place): {exc}") from None
+    clipped, total = _pair(out, 3)
+    for c, w in zip(clipped, _ref(floats, 3.0)[0]):
+        expect_close(c, w, "return new arrays: the clipped values must not be written into the caller's gradients")
     after = np.linalg.norm(np.concatenate([np.ravel(c) for c in clipped]))
     expect_close(after, 3.0, "after clipping the global norm should be max_norm", rtol=1e-5)
-    expect_close(total, np.linalg.norm(np.concatenate([g.ravel() for g in saved])),
+    expect_close(total, np.linalg.norm(np.concatenate([g.ravel() for g in floats])),
                  "return the norm of the ORIGINAL gradients, not of the clipped ones")
+
+
+@test("clip_grad_norm", points=1)
+def zero_gradients_with_other_orders(student):
+    """all-zero gradients with norm_type 1 and inf, and a threshold of 0.3"""
+    for p in (1.0, np.inf):
+        try:
+            out = student.call("clip_grad_norm", [np.zeros((2, 5)), np.zeros(1)], 0.3, p)
+        except StudentError as exc:
+            raise Fail(f"all-zero gradients (norm_type {p}): {exc}") from None
+        clipped, total = _pair(out, 2)
+        expect_close(total, 0.0, "the norm of zero gradients is 0")
+        for c in clipped:
+            expect_close(c, np.zeros_like(np.asarray(c, float)), "zero gradients stay zero")
 
 
 @test("clip_grad_value", points=1)
@@ -123,3 +143,67 @@ def clipping_makes_it_train(student):
     plain_loss = cliff.loss_and_grad(*_descent(cliff.START, cliff.LR, 60, 1e12)[-1])[0]
     expect(clipped_loss < plain_loss / 10, f"final loss {clipped_loss:.3g} should be far below the unclipped "
            f"run's {plain_loss:.3g}")
+
+
+@test("clipped_descent", points=1)
+def tiny_threshold_and_lr(student):
+    """start (11, −3.5), lr 0.005, threshold 0.5, 50 steps"""
+    pts = as_array(student.call("clipped_descent", (11.0, -3.5), 0.005, 50, 0.5), "clipped_descent(...)",
+                   shape=(51, 2))
+    expect_close(pts, _descent((11.0, -3.5), 0.005, 50, 0.5), "clipped descent from (11, −3.5)", atol=1e-6)
+
+
+# ----------------------------------------------------------------------------- train_adding
+
+def _irnn(seed):
+    import torch
+    from course_lib import tasks
+    from course_lib.rnn import init_recurrent_
+    torch.manual_seed(seed)
+    net = tasks.AddingRegressor(hidden_size=16, nonlinearity="relu")
+    init_recurrent_(net.rnn, "identity", gain=1.1)
+    return net
+
+
+def _reference(steps, lr, threshold, T, seed, batch_size):
+    import torch
+    from course_lib import tasks
+    net = _irnn(seed)
+    batches = tasks.adding_batches(batch_size, T, seed=seed + 1)
+    norms = []
+    for _ in range(steps):
+        x, y = next(batches)
+        net.zero_grad()
+        net(x, y)[1].backward()
+        grads = [p.grad.detach().numpy().astype(np.float64) for p in net.parameters()]
+        total = float(np.linalg.norm(np.concatenate([g.ravel() for g in grads])))
+        with torch.no_grad():
+            for p, g in zip(net.parameters(), grads):
+                p -= torch.from_numpy((lr * min(1.0, threshold / (total + 1e-6)) * g).astype(np.float32))
+        norms.append(total)
+    return norms, {n: p.detach().numpy().copy() for n, p in net.named_parameters()}
+
+
+@test("train_adding", points=1)
+def other_seed_length_and_batch(student):
+    """seed 3, T = 12, batch 7, lr 0.02, threshold 0.5, three steps"""
+    out = student.call("train_adding", 3, 0.02, 0.5, 12, 3, 7)
+    expect(isinstance(out, (tuple, list)) and len(out) == 3, "return (losses, grad_norms, params)")
+    norms, params = _reference(3, 0.02, 0.5, 12, 3, 7)
+    expect_close(out[1], norms, "gradient norms before clipping (seed 3, T = 12, batch 7)", rtol=1e-3)
+    for name, p in params.items():
+        expect_close(out[2][name], p, f"{name} after three steps (seed 3, T = 12, batch 7, lr 0.02, threshold 0.5)",
+                     atol=2e-6, rtol=1e-4)
+
+
+@test("train_adding", points=1)
+def clipping_keeps_the_exploding_run_finite(student):
+    """T = 100, seed 1, 12 steps of lr 0.05 with threshold 1: every loss finite, every step clipped"""
+    out = student.call("train_adding", 12, 0.05, 1.0, 100, 1, 20)
+    losses = as_array(out[0], "losses", shape=(12,))
+    expect(np.all(np.isfinite(losses)), "a loss became inf or nan although every step was to be clipped")
+    norms, params = _reference(12, 0.05, 1.0, 100, 1, 20)
+    expect_close(out[1][0], norms[0], "the first gradient norm before clipping", rtol=1e-3)
+    start = {n: p.detach().numpy() for n, p in _irnn(1).named_parameters()}
+    moved = np.sqrt(sum(((np.asarray(out[2][n], float) - start[n]) ** 2).sum() for n in start))
+    expect(moved <= 12 * 0.05 * 1.01, f"the parameters moved {moved:.3g} in 12 steps of at most lr · threshold = 0.05")

@@ -307,3 +307,65 @@ def large_inputs_stay_finite(student):
     ref_out, _, ref_c, _ = _torch_lstm(Dn, Hn, params, x)
     expect_close(out[0], ref_out, "outputs with saturated gates differ from nn.LSTM's")
     expect_close(out[1][1], ref_c, "c_n with saturated gates differs from nn.LSTM's")
+
+
+@test("LSTMLayer", points=1)
+def fresh_state_at_every_call_and_a_given_state_after(student):
+    """three calls on one layer: None, a given (h_0, c_0), None again: each as nn.LSTM from its own start"""
+    Dn, Hn, Bn, Tn = 2, 2, 1, 5
+    params = _params(Dn, Hn)
+    layer = student.new("LSTMLayer", Dn, Hn)
+    layer.set_params(params)
+    x, h0, c0 = rng.normal(size=(Bn, Tn, Dn)), rng.normal(size=(1, Bn, Hn)), rng.normal(size=(1, Bn, Hn))
+    for state in (None, (h0, c0), None):
+        out = layer(TensorArg(x), None if state is None else (TensorArg(state[0]), TensorArg(state[1])))
+        ref_out = _torch_lstm(Dn, Hn, params, x, *(state or (None, None)))[0]
+        expect_close(out[0], ref_out, "each call starts from its own state (h_0 = c_0 = 0 when none is given)")
+
+
+# ----------------------------------------------------------------------------- cell_path_gradient
+
+def _path_reference(x, h0, c0, Wx, Wh, b):
+    n = h0.shape[1]
+    h, c, prod = h0, c0, np.ones_like(c0)
+    for t in range(x.shape[1]):
+        prod = prod * sigmoid((x[:, t] @ Wx.T + h @ Wh.T + b)[:, n:2 * n])
+        h, c = _lstm(x[:, t], h, c, Wx, Wh, b)
+    return prod
+
+
+def _path_autograd(x, h0, c0, Wx, b):
+    import torch
+    cell = torch.nn.LSTMCell(x.shape[2], h0.shape[1]).double()
+    with torch.no_grad():
+        cell.weight_ih.copy_(torch.from_numpy(Wx)), cell.weight_hh.zero_()
+        cell.bias_ih.copy_(torch.from_numpy(b)), cell.bias_hh.zero_()
+    c_start = torch.tensor(c0, requires_grad=True)
+    h, c = torch.from_numpy(h0), c_start
+    for t in range(x.shape[1]):
+        h, c = cell(torch.from_numpy(x[:, t]), (h, c))
+    c.sum().backward()
+    return c_start.grad.numpy().copy()
+
+
+@test("cell_path_gradient", points=1)
+def long_sequences_against_autograd(student):
+    """W_hh = 0, T = 25 and T = 2, other sizes: autograd's ∂c_T/∂c_0"""
+    for Bn, Tn, Dn, Hn in ((4, 25, 3, 2), (1, 2, 1, 6)):
+        x, h0, c0 = rng.normal(size=(Bn, Tn, Dn)), rng.normal(size=(Bn, Hn)), rng.normal(size=(Bn, Hn))
+        Wx, b = rng.normal(size=(4 * Hn, Dn)), rng.normal(size=4 * Hn) + np.r_[np.zeros(Hn), np.full(Hn, 2.0),
+                                                                               np.zeros(2 * Hn)]
+        got = student.call("cell_path_gradient", x, h0, c0, Wx, np.zeros((4 * Hn, Hn)), b)
+        expect_close(got, _path_autograd(x, h0, c0, Wx, b), f"∂c_T/∂c_0 for B={Bn}, T={Tn}, D={Dn}, H={Hn}",
+                     rtol=1e-6, atol=1e-14)
+
+
+@test("cell_path_gradient", points=1)
+def recurrent_gates_other_seeds(student):
+    """W_hh ≠ 0, three draws: the product of the run's own forget gates"""
+    for Bn, Tn, Dn, Hn in ((2, 9, 2, 3), (3, 4, 5, 1), (1, 15, 2, 4)):
+        x, h0, c0 = rng.normal(size=(Bn, Tn, Dn)), rng.normal(size=(Bn, Hn)), rng.normal(size=(Bn, Hn))
+        Wx, Wh, b = rng.normal(size=(4 * Hn, Dn)), rng.normal(size=(4 * Hn, Hn)), rng.normal(size=4 * Hn) + 1.0
+        got = student.call("cell_path_gradient", x, h0, c0, Wx, Wh, b)
+        expect_close(got, _path_reference(x, h0, c0, Wx, Wh, b), f"∂c_T/∂c_0 along the cell, B={Bn}, T={Tn}, "
+                     f"D={Dn}, H={Hn}", rtol=1e-6, atol=1e-14)

@@ -124,3 +124,58 @@ def integer_lengths_list_like(student):
     h = rng.normal(size=(3, 6, 2))
     got = as_array(student.call("masked_mean", h, np.array([1, 6, 1])), "masked_mean(...)", shape=(3, 2))
     expect_close(got, np.stack([h[0, 0], h[1].mean(0), h[2, 0]]), "one-word sentences: their single state")
+
+
+# ----------------------------------------------------------------------------- train_tagger
+
+def _toy(seed, n, vocab, n_tags, max_len):
+    r = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        words = r.integers(2, vocab, size=int(r.integers(1, max_len + 1))).tolist()
+        out.append((words, [(3 * w + v) % n_tags for w, v in zip(words, [0] + words[:-1])]))
+    return out
+
+
+def _reference_tagger(examples, vocab_size, n_tags, steps, lr, seed, batch_size, embed_dim, hidden_size):
+    import torch
+    from course_lib import birnn
+    torch.manual_seed(seed)
+    model = birnn.SequenceTagger(vocab_size, n_tags, embed_dim, hidden_size, bidirectional=True)
+    batches = birnn.tagging_batches(examples, batch_size, seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        ids, tags, lengths = next(batches)
+        logits, _ = model(ids, lengths=lengths)
+        real = tags != -100
+        loss = torch.nn.functional.cross_entropy(logits[real], tags[real])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses, {n: p.detach().numpy().copy() for n, p in model.named_parameters()}
+
+
+@test("train_tagger", points=1)
+def other_sizes_seed_and_rate(student):
+    """vocabulary 31, 7 tags, batch 5, embedding 5, hidden 7, seed 4, lr 0.005, three steps"""
+    args = (_toy(77, 30, 31, 7, 12), 31, 7, 3, 0.005, 4, 5, 5, 7)
+    out = student.call("train_tagger", *args)
+    expect(isinstance(out, (tuple, list)) and len(out) == 2, "return (losses, params)")
+    losses, params = _reference_tagger(*args)
+    expect_close(out[0], losses, "the three losses (seed 4, batch 5)", rtol=1e-4)
+    for name, p in params.items():
+        expect(name in out[1], f"missing parameter {name}")
+        expect_close(out[1][name], p, f"{name} after three Adam steps (seed 4, lr 0.005)", atol=1e-5, rtol=1e-4)
+
+
+@test("train_tagger", points=1)
+def tagger_on_one_word_sentences(student):
+    """sentences of one word each (no context at all), batch 6, two steps"""
+    args = (_toy(78, 12, 15, 4, 1), 15, 4, 2, 0.01, 0, 6, 4, 3)
+    out = student.call("train_tagger", *args)
+    losses, params = _reference_tagger(*args)
+    expect_close(out[0], losses, "losses on one-word sentences", rtol=1e-4)
+    for name, p in params.items():
+        expect_close(out[1][name], p, f"{name} after two steps on one-word sentences", atol=1e-5, rtol=1e-4)

@@ -270,15 +270,14 @@ def _student_grads(student, args, dh):
 def _name_the_mistake(got, args, dh, which):
     """If ``got`` (a list of 3) matches a known mistake in the entries ``which``, fail with its message."""
     mistakes = {
-        "σ'(o) is missing: ∂L/∂o_t = ∂L/∂h_t ⊙ tanh(c_t) must be multiplied by o_t ⊙ (1 − o_t) to reach o_t's "
-        "pre-activation (which w_co ⊙ c_t is part of)": dict(sigma_prime_o=False),
-        "σ' is missing: the gradient through a gate's σ is multiplied by σ'(a) = gate ⊙ (1 − gate)":
-            dict(sigma_prime=False, sigma_prime_o=False),
-        "∂L/∂c_t misses its second path: with w_co ≠ 0, c_t reaches h_t through tanh(c_t) AND through o_t's "
-        "peephole, so ∂L/∂c_t = ∂L/∂h_t ⊙ o_t ⊙ (1 − tanh²(c_t)) + (∂L/∂ pre-activation of o_t) ⊙ w_co":
-            dict(second_path=False),
-        "∂L/∂w_co multiplies by c_{t-1}: o_t's peephole reads the NEW cell, w_co ⊙ c_t": dict(o_reads="old"),
-        "∂L/∂w_ci and ∂L/∂w_cf multiply by c_t: i_t and f_t read the OLD cell, w_ci ⊙ c_{t-1}, w_cf ⊙ c_{t-1}":
+        "the output gate's sigmoid is skipped: w_co sits inside o_t's σ, so the gradient must pass through "
+        "that σ's derivative to reach it": dict(sigma_prime_o=False),
+        "the gates' sigmoids are skipped: every peephole sits inside a σ, and the gradient must pass through "
+        "its derivative": dict(sigma_prime=False, sigma_prime_o=False),
+        "∂L/∂c_t misses a path: with w_co ≠ 0 the new cell c_t reaches h_t twice (through tanh(c_t) and through "
+        "the output gate's peephole), and both paths count": dict(second_path=False),
+        "∂L/∂w_co uses the wrong cell: the output gate's peephole reads the NEW cell c_t": dict(o_reads="old"),
+        "∂L/∂w_ci and ∂L/∂w_cf use the wrong cell: the input and forget gates' peepholes read the OLD cell c_{t-1}":
             dict(i_f_read="new"),
     }
     Bn = args[0].shape[0]
@@ -294,14 +293,13 @@ def _name_the_mistake(got, args, dh, which):
 
 @test("peephole_grads", points=1)
 def output_peephole_gradient(student):
-    """∂L/∂w_co = Σ_batch ∂L/∂h_t ⊙ tanh(c_t) ⊙ σ'(o) ⊙ c_t, on two random cases (all peepholes on)"""
+    """∂L/∂w_co equals autograd's, on two random cases (all peepholes on)"""
     for seed, (Bn, Dn, Hn) in ((650, (3, 4, 5)), (651, (4, 2, 3))):
         args, dh = _grads_case(seed, Bn, Dn, Hn)
         got = _student_grads(student, args, dh)
         _name_the_mistake(got, args, dh, which=[2])
-        expect_close(got[2], _autograd_peephole_grads(args, dh)[2], "dw_co differs from autograd's ∂L/∂w_co: "
-                     "∂L/∂o_t = ∂L/∂h_t ⊙ tanh(c_t), times σ'(o) = o(1 − o), times the cell it reads, c_t, summed "
-                     "over the batch")
+        expect_close(got[2], _autograd_peephole_grads(args, dh)[2], "dw_co differs from autograd's ∂L/∂w_co "
+                     "(the output gate's peephole, all peepholes on): follow h_t back to o_t's pre-activation")
 
 
 @test("peephole_grads", points=1)
@@ -312,10 +310,10 @@ def input_and_forget_peephole_gradients_without_w_co(student):
         got = _student_grads(student, args, dh)
         _name_the_mistake(got, args, dh, which=[0, 1])
         ref = _autograd_peephole_grads(args, dh)
-        expect_close(got[0], ref[0], "dw_ci differs from autograd's (w_co = 0): ∂L/∂c_t = ∂L/∂h_t ⊙ o_t ⊙ "
-                     "(1 − tanh²(c_t)); then ∂L/∂i_t = ∂L/∂c_t ⊙ c̃_t, times σ'(i), times c_{t-1}, summed over the batch")
-        expect_close(got[1], ref[1], "dw_cf differs from autograd's (w_co = 0): ∂L/∂f_t = ∂L/∂c_t ⊙ c_{t-1}, "
-                     "times σ'(f), times c_{t-1}, summed over the batch")
+        expect_close(got[0], ref[0], "dw_ci differs from autograd's (w_co = 0, so c_t reaches h_t only through "
+                     "tanh): follow c_t back through the input gate i_t to its pre-activation")
+        expect_close(got[1], ref[1], "dw_cf differs from autograd's (w_co = 0): follow c_t back through the forget "
+                     "gate f_t to its pre-activation")
 
 
 @test("peephole_grads", points=1)
@@ -460,7 +458,122 @@ def gradients_equal_nn_lstm(student):
     grads = got["param_grads"]
     for n in params:
         expect(n in grads, f"no gradient reached {n}: is it used in the forward pass?")
-    expect_close(grads["bias_hh_l0"], ref["bias_hh_l0"], "∂L/∂bias_hh_l0 differs from nn.LSTM's")
-    expect_close(grads["weight_hh_l0"], ref["weight_hh_l0"], "∂L/∂weight_hh_l0 differs from nn.LSTM's")
+    why = (" (the forward pass is right, so the gradient is cut somewhere: it must flow back through the carried "
+           "h_t and c_t to every earlier step, through time)")
+    expect_close(grads["bias_hh_l0"], ref["bias_hh_l0"], "∂L/∂bias_hh_l0 differs from nn.LSTM's" + why)
+    expect_close(grads["weight_hh_l0"], ref["weight_hh_l0"], "∂L/∂weight_hh_l0 differs from nn.LSTM's" + why)
     expect_close(grads["weight_ih_l0"], ref["weight_ih_l0"], "∂L/∂weight_ih_l0 differs from nn.LSTM's")
     expect_close(got["input_grads"][0], ref["x"], "∂L/∂x differs from nn.LSTM's")
+
+
+@test("LSTMLayer", points=1)
+def nothing_is_kept_between_calls(student):
+    """the same layer called twice with state=None: the second call starts from h_0 = c_0 = 0 again"""
+    r = np.random.default_rng(64)
+    Dn, Hn, Bn, Tn = 2, 3, 2, 4
+    params = _params(r, Dn, Hn)
+    layer = student.new("LSTMLayer", Dn, Hn)
+    layer.set_params(params)
+    x = r.normal(size=(Bn, Tn, Dn))
+    first, second = layer(TensorArg(x), None), layer(TensorArg(x), None)
+    expect_close(second[0], first[0], "calling the layer a second time on the same x gave other outputs: with "
+                 "state=None every call starts from h_0 = c_0 = 0, nothing of an earlier call may be kept")
+
+
+# ----------------------------------------------------------------------------- cell_path_gradient (end to end)
+
+def _cell_path_reference(x, h0, c0, Wx, Wh, b):
+    """Π_t f_t with the gates of the run itself (h carried), and, for the messages, the other gates' products."""
+    n = h0.shape[1]
+    h, c = h0, c0
+    prods = {k: np.ones_like(c0) for k in "ifgo"}
+    sums = np.zeros_like(c0)
+    for t in range(x.shape[1]):
+        h_new, c_new, (i, f, g, o) = lstm_reference(x[:, t], h, c, Wx, Wh, b)
+        for k, v in zip("ifgo", (i, f, g, o)):
+            prods[k] = prods[k] * v
+        sums = sums + f
+        h, c = h_new, c_new
+    return prods["f"], prods, sums
+
+
+def _autograd_dcT_dc0(x, h0, c0, Wx, b):
+    """autograd's ∂c_T/∂c_0 through nn.LSTMCell with W_hh = 0 (its diagonal: rows and units are independent)."""
+    import torch
+    D_, H_ = x.shape[2], h0.shape[1]
+    cell = torch.nn.LSTMCell(D_, H_).double()
+    with torch.no_grad():
+        cell.weight_ih.copy_(torch.from_numpy(Wx))
+        cell.weight_hh.zero_()
+        cell.bias_ih.copy_(torch.from_numpy(b))
+        cell.bias_hh.zero_()
+    c_start = torch.tensor(c0, requires_grad=True)
+    h, c = torch.from_numpy(h0), c_start
+    for t in range(x.shape[1]):
+        h, c = cell(torch.from_numpy(x[:, t]), (h, c))
+    c.sum().backward()
+    return c_start.grad.numpy().copy()
+
+
+def _cell_path_case(seed, Bn, Tn, Dn, Hn, recurrent=True):
+    r = np.random.default_rng(seed)
+    b = r.normal(size=4 * Hn) * 0.5
+    b[Hn:2 * Hn] += 1.5                                        # forget gates between about 0.6 and 0.95
+    Wh = r.normal(size=(4 * Hn, Hn)) * (0.6 if recurrent else 0.0)
+    return (r.normal(size=(Bn, Tn, Dn)), r.normal(size=(Bn, Hn)) * 0.5, r.normal(size=(Bn, Hn)),
+            r.normal(size=(4 * Hn, Dn)) * 0.6, Wh, b)
+
+
+def _name_cell_path_mistake(got, args):
+    right, prods, sums = _cell_path_reference(*args)
+    x, h0, c0, Wx, Wh, b = args
+    Tn = x.shape[1]
+    first_f = lstm_reference(x[:, 0], h0, c0, Wx, Wh, b)[2][1]
+    no_carry = np.ones_like(c0)
+    for t in range(Tn):
+        no_carry = no_carry * lstm_reference(x[:, t], h0, c0, Wx, Wh, b)[2][1]
+    mistakes = [
+        (prods["i"], "you multiplied the input gates i_t: c_{t-1} enters c_t through the forget gate"),
+        (prods["o"], "you multiplied the output gates o_t: the cell's own path runs through the forget gates"),
+        (sums, "you added the forget gates: the chain rule multiplies the steps' derivatives"),
+        (first_f ** Tn, "every factor is the first step's forget gate: each step has its own f_t"),
+        (right / np.where(first_f == 0, 1, first_f), "one factor is missing: the first step's forget gate f_1 "
+                                                     "counts too (T steps, T factors)"),
+        (no_carry, "the gates were computed from h_0 at every step: the gates of step t read the h_{t-1} the run "
+                   "carried there"),
+    ]
+    for value, message in mistakes:
+        if np.allclose(got, value, rtol=1e-6, atol=1e-12) and not np.allclose(value, right, rtol=1e-6, atol=1e-12):
+            expect(False, message)
+    return right
+
+
+@test("cell_path_gradient", points=1)
+def equals_autograd_when_the_gates_see_only_x(student):
+    """W_hh = 0, T = 7: ∂c_T/∂c_0 equals autograd's through nn.LSTMCell"""
+    args = _cell_path_case(660, 3, 7, 2, 4, recurrent=False)
+    got = as_array(student.call("cell_path_gradient", *args), "cell_path_gradient(...)", shape=(3, 4))
+    _name_cell_path_mistake(got, args)
+    expect_close(got, _autograd_dcT_dc0(*[args[k] for k in (0, 1, 2, 3, 5)]), "∂c_T/∂c_0 differs from autograd's "
+                 "(W_hh = 0, so the cell's own path is the only path from c_0 to c_T)", rtol=1e-6, atol=1e-12)
+
+
+@test("cell_path_gradient", points=1)
+def the_gates_read_the_carried_state(student):
+    """W_hh ≠ 0, T = 6: the factors are the gates of the run itself"""
+    args = _cell_path_case(661, 2, 6, 3, 5)
+    got = as_array(student.call("cell_path_gradient", *args), "cell_path_gradient(...)", shape=(2, 5))
+    right = _name_cell_path_mistake(got, args)
+    expect_close(got, right, "∂c_T/∂c_0 along the cell path differs from the one of this run (W_hh ≠ 0: the gates "
+                 "of each step depend on the h carried from the step before)", rtol=1e-6, atol=1e-12)
+
+
+@test("cell_path_gradient", points=1)
+def one_factor_per_step(student):
+    """one unit, one row, W = 0 and f = σ(b_f): T = 1 gives σ(b_f), T = 5 gives σ(b_f)^5"""
+    for Tn in (1, 5):
+        b = np.array([0.3, 1.2, -0.4, 0.7])
+        got = as_array(student.call("cell_path_gradient", np.ones((1, Tn, 2)), np.zeros((1, 1)), np.ones((1, 1)),
+                                    np.zeros((4, 2)), np.zeros((4, 1)), b), "cell_path_gradient(...)", shape=(1, 1))
+        expect_close(got, [[sigmoid(1.2) ** Tn]], f"T = {Tn} steps with every forget gate σ(1.2): the cell path "
+                     f"passes through one forget gate per step", rtol=1e-9)

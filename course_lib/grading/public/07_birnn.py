@@ -94,6 +94,20 @@ def forward_half_ignores_the_right_context(student):
            "changed: the backward half must read the right context x_t..x_n")
 
 
+@test("birnn_layer", points=1)
+def one_word_sentences_and_one_unit(student):
+    """lengths 1, 4 and 1 (T = 4), H = 1: a one-word sentence's backward state reads only that word"""
+    r = np.random.default_rng(79)
+    lengths, D, H = np.array([1, 4, 1]), 3, 1
+    x = r.normal(size=(3, 4, D))
+    p = params(r, D, H)
+    out = _birnn(student, x, lengths, p)
+    ref = reference_birnn(x, lengths, *p)
+    expect_close(out[[0, 2], 0], ref[[0, 2], 0], "a sentence of one word: both directions read that word alone "
+                 "from a zero state (its backward state must not read pads or the word before the end)")
+    expect_close(out, ref, "lengths 1, 4, 1 with one unit per direction: each sentence as it gets alone, 0 at the pads")
+
+
 # ----------------------------------------------------------------------------- deep_birnn
 
 def reference_deep(x, lengths, layers):
@@ -171,3 +185,87 @@ def padding_changes_nothing(student):
     expect_close(b, a, "the encoding changed when the same sentences got more padding: pads must count neither in "
                  "the sum nor in the number you divide by")
     expect_close(a[1], h[1, 0], "a one-word sentence's mean is that word's state")
+
+
+# ----------------------------------------------------------------------------- train_tagger (end to end)
+
+def toy_tagging_data(seed, n=48, vocab=20, n_tags=5, max_len=9):
+    """Random sentences (ids 2..vocab-1; 0 is the pad, 1 <unk>) whose tag depends on the word and its right
+    neighbour, so a tagger must read both directions."""
+    r = np.random.default_rng(seed)
+    examples = []
+    for _ in range(n):
+        words = r.integers(2, vocab, size=int(r.integers(1, max_len + 1))).tolist()
+        right = words[1:] + [0]
+        examples.append((words, [(w + 2 * v) % n_tags for w, v in zip(words, right)]))
+    return examples
+
+
+def reference_tagger_training(examples, vocab_size, n_tags, steps, lr, seed, batch_size, embed_dim, hidden_size):
+    """Adam on the mean cross-entropy over the real words: (losses, {name: array}, {name: start array})."""
+    import torch
+    from course_lib import birnn
+    torch.manual_seed(seed)
+    model = birnn.SequenceTagger(vocab_size, n_tags, embed_dim, hidden_size, bidirectional=True)
+    start = {n: p.detach().numpy().copy() for n, p in model.named_parameters()}
+    batches = birnn.tagging_batches(examples, batch_size, seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        ids, tags, lengths = next(batches)
+        logits, _ = model(ids, lengths=lengths)
+        real = tags != -100
+        loss = torch.nn.functional.cross_entropy(logits[real], tags[real])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses, {n: p.detach().numpy().copy() for n, p in model.named_parameters()}, start
+
+
+def _tagger_run(student, *args):
+    out = student.call("train_tagger", *args)
+    expect(isinstance(out, (tuple, list)) and len(out) == 2, "train_tagger must return (losses, params)")
+    steps = args[3]
+    losses = as_array(out[0], "losses")
+    expect(losses.shape == (steps,), f"return one loss per step ({steps}), got {losses.shape}")
+    expect(isinstance(out[1], dict), "return the final parameters as {name: array} (model.named_parameters())")
+    return losses, {k: as_array(v, k) for k, v in out[1].items()}
+
+
+@test("train_tagger", points=1)
+def first_loss_is_the_mean_over_real_words(student):
+    """one step on batches with many pads: the first loss is the mean cross-entropy over the real words only"""
+    examples = toy_tagging_data(75)
+    args = (examples, 20, 5, 1, 0.01, 3, 8, 8, 6)
+    losses, _ = _tagger_run(student, *args)
+    ref = reference_tagger_training(*args)[0]
+    expect(np.isfinite(losses[0]), "the first loss is nan or inf")
+    expect_close(losses[0], ref[0], "the first loss differs from the mean cross-entropy over the real words of the "
+                 "first batch: the pads (positions at or after each sentence's length) count neither in the sum nor "
+                 "in the number of words; the model is SequenceTagger(vocab_size, n_tags, embed_dim, hidden_size, "
+                 "bidirectional=True) built right after torch.manual_seed(seed)", rtol=1e-5)
+
+
+@test("train_tagger", points=1)
+def two_adam_steps_move_every_weight(student):
+    """two steps, lr 0.02: every parameter of both directions moved, exactly as two Adam steps on that loss"""
+    examples = toy_tagging_data(76)
+    args = (examples, 20, 5, 2, 0.02, 1, 8, 8, 6)
+    losses, params = _tagger_run(student, *args)
+    ref_losses, ref, start = reference_tagger_training(*args)
+    expect(set(params) == set(ref), f"the parameters should be a bidirectional SequenceTagger's: {sorted(ref)}; "
+           f"got {sorted(params)}")
+    for name in ref:
+        expect(params[name].shape == ref[name].shape, f"{name}: shape {params[name].shape}, expected {ref[name].shape}")
+        expect(not np.allclose(params[name], start[name], rtol=0, atol=1e-7),
+               f"{name} never moved: every weight must receive a gradient and be updated"
+               + (" (this is the right-to-left direction: the gradient must flow back through it too)"
+                  if name.endswith("_reverse") else ""))
+    expect_close(losses[1], ref_losses[1], "the second loss differs, so the first update was not one Adam step "
+                 "(torch.optim.Adam) with the learning rate you were given (0.02 here), or the second batch is not "
+                 "the next one", rtol=1e-4)
+    for name in ref:
+        expect_close(params[name], ref[name], f"{name} after two steps differs from two Adam steps on the mean loss "
+                     "over the real words: each step must start from clean gradients (backward() ADDS to .grad)",
+                     atol=1e-5, rtol=1e-4)
