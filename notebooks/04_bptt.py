@@ -138,7 +138,7 @@ E_8.backward()
 print("Σ_k term_k equals autograd's ∂E_8/∂W_hh to 1e-12:", np.abs(sum(terms) - P8["W_hh"].grad.numpy()).max() < 1e-12)
 norms = [np.linalg.norm(term) for term in terms]
 for k, n in enumerate(norms, 1):
-    print(f"k = {k}: {t - k} Jacobians, ‖term‖ = {n:.1e}")
+    print(f"k = {k}: through {t - k} Jacobian(s), ‖term‖ = {n:.1e}")
 claim(all(a < b for a, b in zip(norms[1:], norms[2:])), "the further back k lies (k = 2..8), the smaller its term")
 
 # %% [markdown]
@@ -309,7 +309,10 @@ for label, kw in (("gate bias 0 (as initialised)", {}), ("forget / update gate b
 # * Hand-written BPTT equals autograd (to 1e-8) and finite differences (relative error below
 #   1e-5) for every parameter; each shared weight's gradient is a sum over time.
 # * Truncating the backward pass to k = 1 step puts ∂E/∂W_hh 0.225 (relative) away from the
-#   full gradient, k = 2 0.044; k = T is full BPTT.
+#   full gradient, k = 2 0.044; k = T is full BPTT. Notebook 03's random windows, each from
+#   $h_0 = 0$, are truncated BPTT over 64 steps.
+# * The gradient of one step's error is the lecture's sum over earlier steps k, each term carried
+#   through a product of t − k Jacobians; the far terms are the small ones.
 # * The gradient back through k steps is a product of k Jacobians diag(f'(z_i)) W_hh:
 #   ‖W_hh‖₂ < 1/γ makes it vanish, ρ(W_hh) > 1/γ is needed for it to explode. Measured at T = 100:
 #   ρ = 0.8 vanishes, ρ = 1.2 explodes only with a linear activation, and tanh's saturation
