@@ -165,7 +165,8 @@ plt.show()
 # %% [markdown]
 # Read it bottom-up: at every step the hidden state mixes the new character into what came before,
 # the prediction ŷ_t is a distribution over the whole vocabulary, and the loss compares it with the
-# character that actually comes next (orange arrows: that same character is the next step's input).
+# character that actually comes next. That same character is the next step's input: each target
+# and the input one step later are printed in the same colour.
 #
 # **Output layer and loss: a departure from notebook 04.** The lecture's BPTT network (and
 # notebook 04) uses a sigmoid output $y_t = \sigma(s_t)$ with the squared error
@@ -251,7 +252,7 @@ print(f"gradient norm before clipping: median {norms.median():.2f}, largest {nor
 # what the text says about the run above, with bands that hold across seeds and CPUs
 between(loss_untrained, 4.1, 4.25, "the held-out loss before training (about ln 65 = 4.17)")
 claim(all(a > b for a, b in zip(history.eval_loss, history.eval_loss[1:])), "the held-out loss falls at every evaluation")
-between(history.eval_loss[-1], CHAR_LO, CHAR_HI, "the held-out loss after 800 steps, nats/char (about 1.8)")
+between(history.eval_loss[-1], 1.7, 1.95, "the held-out loss after 800 steps, nats/char (about 1.8)")
 between(float(norms.median()), 0.1, 0.9, "the median gradient norm (below the threshold 1.0)")
 claim(float((norms > 1.0).float().mean()) < 0.05, "clipping acts on fewer than 5 % of the steps")
 
@@ -261,31 +262,32 @@ claim(float((norms > 1.0).float().mean()) < 0.05, "clipping acts on fewer than 5
 # on the rare spikes (printed above): a safety net that costs nothing when the gradients behave.
 # Notebook 05 shows what clipping does and how to pick a threshold.
 #
-# What has the model learned? Samples of 400 characters after the prompt "ROMEO:" and a line
-# break, at temperatures 0.5 and 1.0 (explained next), from a fixed seed; below them, how many of
-# the sampled words occur in the training text, and which lines look like a speaker's name:
+# What has the model learned? Samples after the prompt "ROMEO:" and a line break, at temperatures
+# 0.5 and 1.0 (explained next), from a fixed seed: 300 characters at T = 0.5, and the start of a
+# 2000-character sample at T = 1.0. Below them, how many of the sampled words occur in the
+# training text, and which lines look like a speaker's name:
 
 # %%
 known_words = set(re.findall(r"[A-Za-z']+", text[:int(0.9 * len(text))]))
 speaker_line = re.compile(r"^([A-Z][A-Za-z ]*):$", re.M)          # e.g. "ROMEO:" on a line of its own
 sample_stats = {}
-for T in (0.5, 1.0):
-    out = generate(char_lm, chars.encode(char_tokenize("ROMEO:\n")), 400, temperature=T,
+for T, length, shown in ((0.5, 300, 300), (1.0, 2000, 500)):
+    out = generate(char_lm, chars.encode(char_tokenize("ROMEO:\n")), length, temperature=T,
                    generator=torch.Generator().manual_seed(0))
     sample = "".join(chars.decode(out))
     found = re.findall(r"[A-Za-z']+", sample)
     sample_stats[T] = dict(known=sum(w in known_words for w in found) / len(found), lines=sample.count("\n"),
                            speakers=speaker_line.findall(sample))
-    print(f"--- T = {T} ---\nROMEO:\n{sample}\n")
+    print(f"--- T = {T}, the first {shown} of {length} characters ---\nROMEO:\n{sample[:shown]}\n")
 for T, st in sample_stats.items():
     print(f"T = {T}: {st['known']:.0%} of the sampled words occur in the training text; {st['lines']} line breaks; "
           f"speaker lines: {st['speakers']}")
 
 # %%
 # NBVAL_CHECK_OUTPUT
-claim(sample_stats[0.5]["known"] > KNOWN_05, "at T = 0.5 most sampled words (over KNOWN_05_PCT %) are words of the text")
-claim(sample_stats[1.0]["lines"] >= 5, "at T = 1.0 the sample is broken into lines (at least 5)")
-claim(len(sample_stats[1.0]["speakers"]) >= 1, "at T = 1.0 at least one line is a speaker's name and a colon")
+claim(sample_stats[0.5]["known"] > 0.7, "at T = 0.5 most sampled words (over 70 %) occur in the text")
+claim(sample_stats[1.0]["lines"] >= 20, "at T = 1.0 the sample is broken into lines (at least 20)")
+claim(len(sample_stats[1.0]["speakers"]) >= 2, "at T = 1.0 at least two lines are a name and a colon")
 
 # %% [markdown]
 # After 800 steps (about half a minute) the model has learned spaces between words, short common
@@ -373,7 +375,7 @@ for banned, label in (([], "<unk> allowed"), ([words.unk_id], "<unk> re-drawn"))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-between(w_val, WORD_LO, WORD_HI, "the word model's held-out loss, nats/word (about 5)")
+between(w_val, 4.75, 5.2, "the word model's held-out loss, nats/word (about 5)")
 claim(w_val / chars_per_token < history.eval_loss[-1], "per character, the word model's loss is below the character model's")
 between(unk_drawn["<unk> allowed"], 0.01, 0.06, "the share of <unk> among 1000 sampled words when allowed (about 3 %)")
 claim(unk_drawn["<unk> re-drawn"] == 0, "banned, <unk> is never drawn")
