@@ -270,6 +270,7 @@ claim(float((norms > 1.0).float().mean()) < 0.05, "clipping acts on fewer than 5
 # %%
 known_words = set(re.findall(r"[A-Za-z']+", text[:int(0.9 * len(text))]))
 speaker_line = re.compile(r"^([A-Z][A-Za-z ]*):$", re.M)          # e.g. "ROMEO:" on a line of its own
+speakers = set(speaker_line.findall(text[:int(0.9 * len(text))]))   # the play's speakers, as the text writes them
 sample_stats = {}
 for T, length, shown in ((0.5, 300, 300), (1.0, 2000, 500)):
     out = generate(char_lm, chars.encode(char_tokenize("ROMEO:\n")), length, temperature=T,
@@ -281,18 +282,19 @@ for T, length, shown in ((0.5, 300, 300), (1.0, 2000, 500)):
     print(f"--- T = {T}, the first {shown} of {length} characters ---\nROMEO:\n{sample[:shown]}\n")
 for T, st in sample_stats.items():
     print(f"T = {T}: {st['known']:.0%} of the sampled words occur in the training text; {st['lines']} line breaks; "
-          f"speaker lines: {st['speakers']}")
+          f"speaker lines: {st['speakers']}, of which speakers of the text: {sorted(set(st['speakers']) & speakers)}")
 
 # %%
 # NBVAL_CHECK_OUTPUT
 claim(sample_stats[0.5]["known"] > 0.7, "at T = 0.5 most sampled words (over 70 %) occur in the text")
 claim(sample_stats[1.0]["lines"] >= 20, "at T = 1.0 the sample is broken into lines (at least 20)")
 claim(len(sample_stats[1.0]["speakers"]) >= 2, "at T = 1.0 at least two lines are a name and a colon")
+claim(set(sample_stats[1.0]["speakers"]) & speakers, "at least one of those names is a speaker of the text")
 
 # %% [markdown]
 # After 800 steps (about half a minute) the model has learned spaces between words, short common
 # words, line breaks and the shape of a speech: a capitalised name and a colon on its own line,
-# then lines of verse (some names are real Shakespeare characters, some are invented). Longer
+# then lines of verse (some names are speakers of the text, printed above, others invented). Longer
 # words are still misspelled, and the text makes no sense. Longer training goes much further:
 # `tests/benchmarks/bench_rnn.py` measures this model after 60 and 120 s.
 #
