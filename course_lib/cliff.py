@@ -114,9 +114,9 @@ def descend(start=START, lr: float = LR, steps: int = STEPS, clip: float | None 
 
 def _figure():
     from matplotlib.figure import Figure       # no pyplot: the widget's figure never shows up twice
-    fig = Figure(figsize=(9.5, 4.2), dpi=72)
+    fig = Figure(figsize=(6.9, 3.3), dpi=100)  # a ~690 px column
     ax, ax_norm = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.9, wspace=0.45)
+    fig.subplots_adjust(left=0.08, right=0.985, bottom=0.14, top=0.86, wspace=0.62)
     return fig, ax, ax_norm
 
 
@@ -125,6 +125,7 @@ class _CliffPlot:
     gradient norms per step. The contour (the slow part) is drawn once; a redraw blits the lines."""
 
     def __init__(self, grid: int = 160):
+        from matplotlib import patheffects
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         self.fig, self.ax, self.ax_norm = _figure()
         self.canvas = FigureCanvasAgg(self.fig)
@@ -132,17 +133,20 @@ class _CliffPlot:
         cs = self.ax.contourf(w, b, np.log10(L + 1e-3), levels=30, cmap="viridis")
         self.fig.colorbar(cs, ax=self.ax, label="log10 L(w, b)", fraction=0.05)
         self.ax.set(xlim=W_RANGE, ylim=B_RANGE, xlabel="recurrent weight w", ylabel="bias b")
-        self.ax.set_title("error surface of the one-unit RNN (the cliff: thin dark line)", fontsize=10)
+        self.ax.set_title("error surface of the one-unit RNN\n(the cliff: thin dark line)", fontsize=9)
         self.plain, = self.ax.plot([], [], ".-", color="red", ms=3, lw=1, label="no clipping", animated=True)
-        self.clipped, = self.ax.plot([], [], ".-", color="white", ms=3, lw=1, label="clipped", animated=True)
+        # white with a black outline: visible on the dark contour and in the (white) legend box
+        outline = [patheffects.Stroke(linewidth=2.6, foreground="black"), patheffects.Normal()]
+        self.clipped, = self.ax.plot([], [], ".-", color="white", ms=3, lw=1.2, label="clipped", animated=True,
+                                     path_effects=outline)
         self.ax.plot(*START, "o", color="orange", ms=7, label="start")
         self.ax.legend(fontsize=8, loc="lower left")
         a = self.ax_norm
         self.norm_plain, = a.semilogy([], [], color="red", label="no clipping", animated=True)
         self.norm_clipped, = a.semilogy([], [], color="black", label="clipped", animated=True)
         self.threshold = a.axhline(THRESHOLD, color="gray", ls="--", lw=1, label="threshold", animated=True)
-        a.set(xlim=(0, STEPS), ylim=(1e-1, 1e5), xlabel="descent step", ylabel="‖∂L/∂(w, b)‖ before clipping")
-        a.set_title("gradient norm per step", fontsize=10)
+        a.set(xlim=(0, STEPS), ylim=(1e-1, 1e5), xlabel="descent step", ylabel="‖g‖ = ‖∂L/∂(w, b)‖, before clipping")
+        a.set_title("gradient norm per step", fontsize=9)
         a.legend(fontsize=8, loc="upper left")
         self.animated = [self.plain, self.clipped, self.norm_plain, self.norm_clipped, self.threshold]
         self.canvas.draw()

@@ -57,59 +57,72 @@ def label_points(ax, xy, labels, fontsize: int = 9, gap: float = 2.0, rounds: in
 
 
 def rnn_task_types():
-    """The lecture's five RNN task shapes, unrolled in time, with the tensor shapes of each."""
-    fig, axes = plt.subplots(1, len(TASKS), figsize=(16, 3.6))
-    for ax, (title, ins, outs, example, shapes) in zip(axes, TASKS):
+    """The lecture's five RNN task shapes, unrolled in time, with the tensor shapes of each.
+
+    Drawn for a ~690 px column: two rows (three short tasks above, the two many-to-many below)."""
+    fig = plt.figure(figsize=(6.9, 5.0), dpi=100)
+    grid = fig.add_gridspec(2, 6, height_ratios=[1, 1])
+    spans = [grid[0, 0:2], grid[0, 2:4], grid[0, 4:6], grid[1, 0:3], grid[1, 3:6]]
+    for spec, (title, ins, outs, example, shapes) in zip(spans, TASKS):
+        ax = fig.add_subplot(spec)
         steps = max(ins + outs) + 1
+        width = max(steps, 4)
         for t in range(steps):
-            _box(ax, t, 1, "h", "#cfe2f3")
+            _box(ax, t, 1, "$h$", "#cfe2f3")
             if t > 0:
-                ax.annotate("", xy=(t - 0.32, 1), xytext=(t - 0.68, 1), arrowprops={"arrowstyle": "->"})
+                ax.annotate("", xy=(t - 0.34, 1), xytext=(t - 0.66, 1), arrowprops={"arrowstyle": "->"})
             if t in ins:
-                _box(ax, t, 0, "x", "#f4cccc")
-                ax.annotate("", xy=(t, 0.78), xytext=(t, 0.22), arrowprops={"arrowstyle": "->"})
+                _box(ax, t, 0, "$x$", "#f4cccc")
+                ax.annotate("", xy=(t, 0.76), xytext=(t, 0.24), arrowprops={"arrowstyle": "->"})
             if t in outs:
-                _box(ax, t, 2, "y", "#d9ead3")
-                ax.annotate("", xy=(t, 1.78), xytext=(t, 1.22), arrowprops={"arrowstyle": "->"})
-        ax.set_xlim(-0.6, max(steps, 4) - 0.4)
-        ax.set_ylim(-0.9, 2.6)
-        ax.set_title(title, fontsize=10)
-        ax.text((max(steps, 4) - 1) / 2, -0.62, f"{example}\n{shapes}", ha="center", va="center", fontsize=8)
+                _box(ax, t, 2, "$y$", "#d9ead3")
+                ax.annotate("", xy=(t, 1.76), xytext=(t, 1.24), arrowprops={"arrowstyle": "->"})
+        ax.set_xlim(-0.6, width - 0.4)
+        ax.set_ylim(-1.2, 2.5)
+        ax.set_aspect("equal")
+        ax.set_title(title.replace("\n", " "), fontsize=9)
+        ax.text((width - 1) / 2, -0.75, f"{example}\n{shapes}", ha="center", va="center", fontsize=7.5)
         ax.axis("off")
-    fig.suptitle("RNN task types, unrolled in time (the same cell and weights at every step)")
+    fig.suptitle("RNN task types, unrolled in time (the same cell and weights at every step)", fontsize=10)
     fig.tight_layout()
     return fig
 
 
 def unrolled_lm(text: str = "ROMEO:"):
     """The RNN language model unrolled over ``text``: the input at step t is token t, the target
-    is token t+1 (the targets are the inputs shifted left by one), the same weights at every step."""
+    is token t+1 (the targets are the inputs shifted left by one), the same weights at every step.
+
+    Drawn for a ~690 px column. Each target and the next step's input share a colour (an arrow
+    from one to the other would have to cross the chain of hidden states)."""
     inputs, targets = list(text[:-1]), list(text[1:])
     T = len(inputs)
-    fig, ax = plt.subplots(figsize=(1.7 * T + 1.8, 4.2))
+    fig, ax = plt.subplots(figsize=(6.9, 3.9), dpi=100)
     show = {"\n": "\\n", " ": "␣"}
+    palette = ["#b45f06", "#1155cc", "#38761d", "#990000", "#741b47", "#0b5394", "#7f6000"]
+    colour = [palette[t % len(palette)] for t in range(T + 1)]        # colour of token t (input t = target t-1)
     for t in range(T):
-        _box(ax, t, 0, f"x_{t + 1}\n'{show.get(inputs[t], inputs[t])}'", "#f4cccc")
-        _box(ax, t, 1, f"h_{t + 1}", "#cfe2f3")
-        _box(ax, t, 2, f"ŷ_{t + 1}", "#d9ead3")
-        _box(ax, t, 3, f"y_{t + 1}\n'{show.get(targets[t], targets[t])}'", "#fff2cc")
-        ax.annotate("", xy=(t, 0.78), xytext=(t, 0.22), arrowprops={"arrowstyle": "->"})
-        ax.annotate("", xy=(t, 1.78), xytext=(t, 1.22), arrowprops={"arrowstyle": "->"})
-        ax.annotate("", xy=(t, 2.78), xytext=(t, 2.22), arrowprops={"arrowstyle": "<->", "ls": "--", "color": "gray"})
-        if t + 1 < T:
-            ax.annotate("", xy=(t + 1, 0.3), xytext=(t + 0.3, 2.85),
-                        arrowprops={"arrowstyle": "->", "color": "#b45f06", "alpha": 0.5, "connectionstyle": "arc3,rad=-0.2"})
+        _box(ax, t, 0, f"$x_{{{t + 1}}}$\n'{show.get(inputs[t], inputs[t])}'", "#f4cccc")
+        ax.texts[-1].set_color(colour[t])
+        _box(ax, t, 1, f"$h_{{{t + 1}}}$", "#cfe2f3")
+        _box(ax, t, 2, f"$\\hat{{y}}_{{{t + 1}}}$", "#d9ead3")
+        _box(ax, t, 3, f"$y_{{{t + 1}}}$\n'{show.get(targets[t], targets[t])}'", "#fff2cc")
+        ax.texts[-1].set_color(colour[t + 1])
+        ax.annotate("", xy=(t, 0.76), xytext=(t, 0.24), arrowprops={"arrowstyle": "->"})
+        ax.annotate("", xy=(t, 1.76), xytext=(t, 1.24), arrowprops={"arrowstyle": "->"})
+        ax.annotate("", xy=(t, 2.76), xytext=(t, 2.24), arrowprops={"arrowstyle": "<->", "ls": "--", "color": "gray"})
         if t > 0:
-            ax.annotate("", xy=(t - 0.32, 1), xytext=(t - 0.68, 1), arrowprops={"arrowstyle": "->"})
-            ax.text(t - 0.5, 1.12, "W_hh", ha="center", fontsize=7)
-    labels = [(0, "input token\n(embedded)"), (1, "hidden state\nh_t = tanh(W_xh x_t + W_hh h_{t-1} + b_h)"),
-              (2, "prediction\nsoftmax(W_hy h_t + b_y)"), (3, "target = next token\n(loss: -ln ŷ_t[y_t])")]
+            ax.annotate("", xy=(t - 0.34, 1), xytext=(t - 0.66, 1), arrowprops={"arrowstyle": "->"})
+            ax.text(t - 0.5, 1.08, "$W_{hh}$", ha="center", va="bottom", fontsize=7)
+    labels = [(0, "input token\n(embedded)"),
+              (1, "hidden state\n$h_t = \\tanh(W_{xh} x_t$\n$+ W_{hh} h_{t-1} + b_h)$"),
+              (2, "prediction\n$\\mathrm{softmax}(W_{hy} h_t + b_y)$"),
+              (3, "target = next token\nloss $-\\ln \\hat{y}_t[y_t]$")]
     for y, lab in labels:
-        ax.text(-0.55, y, lab, ha="right", va="center", fontsize=8)
-    ax.set_xlim(-3.2, T - 0.4)
-    ax.set_ylim(-0.5, 3.5)
+        ax.text(-0.45, y, lab, ha="right", va="center", fontsize=8)
+    ax.set_xlim(-2.75, T - 0.6)
+    ax.set_ylim(-0.45, 3.35)
     ax.axis("off")
-    ax.set_title("an RNN language model unrolled over the text: each target is the next input "
-                 "(orange arrows), the same W_xh, W_hh, W_hy at every step", fontsize=9)
+    ax.set_title("an RNN language model unrolled over the text: each target is the next step's input\n"
+                 "(same colour); the same $W_{xh}$, $W_{hh}$, $W_{hy}$ at every step", fontsize=9)
     fig.tight_layout()
     return fig

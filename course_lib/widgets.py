@@ -21,9 +21,9 @@ from .gradient_flow import ACTIVATIONS, CELLS, INITS, FlowResult, FlowSettings, 
 
 def _figure():
     from matplotlib.figure import Figure   # no pyplot: the widget's figure never shows up twice
-    fig = Figure(figsize=(9.5, 3.6), dpi=72)
+    fig = Figure(figsize=(6.9, 3.1), dpi=100)   # a ~690 px column
     ax_grad, ax_sv = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.5, 1]})
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.88, wspace=0.28)
+    fig.subplots_adjust(left=0.11, right=0.985, bottom=0.15, top=0.9, wspace=0.32)
     return fig, ax_grad, ax_sv
 
 
@@ -74,16 +74,18 @@ class _FastPlot:
         a.set_ylim(1e-12, 1e12)
         a.set_xlabel(r"distance $k = T - t$ (steps back in time)")
         a.set_ylabel("gradient norm")
-        a.set_title("gradient through time (red: 1e-3 and the horizon)", fontsize=10)
-        a.legend(fontsize=8, loc="lower left")   # curves start at (0, 1): this corner stays empty
+        a.set_title("gradient through time (red: 1e-3 and the horizon)", fontsize=9)
+        # upper right: empty whenever the gradient vanishes (the default settings); the curves are blitted
+        # over the background, so where a growing gradient reaches the legend it is drawn on top of it
+        a.legend(fontsize=7, loc="upper right", framealpha=0.8)
         self.sv = [b.semilogy([], [], "o-", ms=3, label=lab, animated=True)[0]
                    for lab in ("largest", "median", "smallest")]
         b.axhline(1.0, color="gray", lw=0.8)
         b.set_ylim(*self.SV_RANGE)
         b.set_xlabel(r"time step $t$")
         b.set_ylabel("singular values")
-        b.set_title(r"one-step Jacobians $\partial h_t / \partial h_{t-1}$", fontsize=10)
-        b.legend(fontsize=8, loc="lower right")
+        b.set_title(r"one-step Jacobians $\partial h_t / \partial h_{t-1}$", fontsize=9)
+        b.legend(fontsize=7, loc="lower right")
         self._background, self._T = None, None
         self.animated = [self.bound, self.reference, self.measured, self.horizon, *self.sv]   # drawing order
 

@@ -38,11 +38,13 @@ except ModuleNotFoundError:
                               "the kernel. README: 'Run on a hosted notebook service'.") from None
 
 import math
+import re
 
 import matplotlib.pyplot as plt
 import torch
 
 from course_lib import data, get_device, seed_everything
+from course_lib.claims import between, claim
 from course_lib.figures import rnn_task_types, unrolled_lm
 from course_lib.rnn import RNNLM, RNNCellScratch, RNNScratch, copy_rnn_weights, generate
 from course_lib.text import Vocab, char_tokenize, lm_random_batches, lm_sequential_batches, word_tokenize
@@ -91,6 +93,27 @@ print(f"= H*D + H*H + H = {H * D} + {H * H} + {H}")
 # even with `batch_first=True`, so that a stack of layers keeps one state per layer along the
 # first axis and `h_T[-1]` is the top layer's. Our RNN follows it so it can stand in for `nn.RNN`.
 #
+# **`nn.RNN` is sequence-first unless told otherwise.** Its default, `batch_first=False`, expects
+# `(T, B, D)` and returns outputs `(T, B, H)`: time on the first axis, as in the lecture's
+# $h^{(1)}, \dots, h^{(t)}$ loop. Given a batch-first tensor it does not complain when the shapes
+# happen to fit; it silently treats the batch as time. The course always passes
+# `batch_first=True`; the two conventions compute the same thing once the first two axes are swapped:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+torch.manual_seed(0)
+seq_first = torch.nn.RNN(D, H)                                      # the default: batch_first=False
+batch_first = torch.nn.RNN(D, H, batch_first=True)
+batch_first.load_state_dict(seq_first.state_dict())                 # the same weights
+x = torch.randn(B, 7, D)                                            # batch-first: (B, T, D)
+out_sf, h_sf = seq_first(x.transpose(0, 1))                         # it wants (T, B, D)
+out_bf, h_bf = batch_first(x)
+print("sequence-first: input", tuple(x.transpose(0, 1).shape), "-> outputs", tuple(out_sf.shape), " h_T", tuple(h_sf.shape))
+print("batch-first:    input", tuple(x.shape), "-> outputs", tuple(out_bf.shape), " h_T", tuple(h_bf.shape))
+print("same outputs once transposed (to 1e-6):", torch.allclose(out_sf.transpose(0, 1), out_bf, atol=1e-6),
+      "  same h_T:", torch.allclose(h_sf, h_bf, atol=1e-6))
+
+# %% [markdown]
 # ## Proof: the scratch RNN computes exactly what `nn.RNN` computes
 #
 # Copy `nn.RNN`'s weights into the scratch RNN (`nn.RNN` keeps two biases, `b_ih` and `b_hh`;
@@ -142,13 +165,19 @@ plt.show()
 # %% [markdown]
 # Read it bottom-up: at every step the hidden state mixes the new character into what came before,
 # the prediction ŷ_t is a distribution over the whole vocabulary, and the loss compares it with the
-# character that actually comes next (orange arrows: that same character is the next step's input).
+# character that actually comes next. That same character is the next step's input: each target
+# and the input one step later are printed in the same colour.
 #
 # **Output layer and loss: a departure from notebook 04.** The lecture's BPTT network (and
 # notebook 04) uses a sigmoid output $y_t = \sigma(s_t)$ with the squared error
 # $\tfrac12\lVert y_t - d_t\rVert^2$. A language model picks one of V tokens, so here the output is a
-# softmax over the vocabulary and the loss is the cross-entropy $-\ln \hat y_t[w_{t+1}]$ of the
-# correct next token, averaged over the steps; $e^{\text{loss}}$ is the perplexity. The backward
+# softmax over the vocabulary and the loss of step t is the cross-entropy $-\ln \hat y_t[w_{t+1}]$,
+# the negative log-probability the model gave the token that actually comes next. Over a window of
+# T steps the training loss is their average (the same form as the lecture's skip-gram $J(\theta)$):
+#
+# $$J(\theta) = -\frac{1}{T}\sum_{t=1}^{T} \ln \hat y_t[w_{t+1}], \qquad \hat y_t = \mathrm{softmax}(W_{hy} h_t + b_y),$$
+#
+# averaged over the batch as well; $e^{J}$ is the perplexity. The backward
 # pass starts just as simply: with a one-hot target y, the gradient of the cross-entropy with
 # respect to the logits $s_t$ is $\delta = \hat y_t - y$ (checked by autograd below), which plays the
 # role of notebook 04's $\delta_y^t$.
@@ -165,6 +194,18 @@ print("∂loss/∂logits equals softmax(logits) − one-hot target:",
 # %% [markdown]
 # Training uses random windows of 64 characters (`lm_random_batches`, which builds exactly these
 # shifted targets), 90% of the text; the last 10% is held out.
+#
+# **Each window starts from $h_0 = 0$: this is truncated BPTT.** A window is read from a zero
+# state, so the gradient of every step's loss flows back at most to the window's first character
+# and never further: backpropagation through time truncated to 64 steps (notebook 04 measures what
+# truncation costs). The lecture's pseudo-code differs in one point: it carries the state from one
+# chunk of the text into the next (`x = f(x, a[t])`), so the model sees more context than it
+# backpropagates through. Random windows have no "previous chunk", so here the state restarts; at
+# sampling time the state is carried for as long as we like.
+#
+# **`clip=1.0`** rescales the gradient of all parameters together whenever its norm exceeds 1
+# (gradient clipping, notebook 05): a safety net against the exploding gradients of notebook 04.
+# How often it acts is printed after training, from `History.grad_norm` (the norm before clipping).
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -175,6 +216,8 @@ cut = int(0.9 * len(ids))
 train_ids, val_ids = ids[:cut], ids[cut:]
 print(f"{len(chars)} character types; {len(train_ids):,} training and {len(val_ids):,} held-out characters")
 
+
+# %%
 seed_everything(0)
 char_lm = RNNLM(len(chars), embed_dim=32, hidden_size=256)
 prompt = chars.encode(char_tokenize("ROMEO:"))
@@ -186,7 +229,8 @@ def val_loss(model):
     return evaluate_loss(model, lm_sequential_batches(val_ids, batch_size=16, seq_len=64), max_batches=40, device=device)
 
 
-print(f"held-out loss before training: {val_loss(char_lm):.2f} nats (ln {len(chars)} = {math.log(len(chars)):.2f})")
+loss_untrained = val_loss(char_lm)
+print(f"held-out loss before training: {loss_untrained:.2f} nats (ln {len(chars)} = {math.log(len(chars)):.2f})")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -197,14 +241,62 @@ history.plot(title="character-level RNN LM")
 plt.show()
 
 # %%
-# NBVAL_CHECK_OUTPUT
 for step, loss in zip(history.eval_step, history.eval_loss):
     print(f"step {step:4d}: held-out loss {loss:.2f} nats/char, perplexity {math.exp(loss):.1f}")
+norms = torch.tensor(history.grad_norm)
+print(f"gradient norm before clipping: median {norms.median():.2f}, largest {norms.max():.2f}; "
+      f"above the threshold 1.0 (clipped) in {int((norms > 1.0).sum())} of {len(norms)} steps")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+# what the text says about the run above, with bands that hold across seeds and CPUs
+between(loss_untrained, 4.1, 4.25, "the held-out loss before training (about ln 65 = 4.17)")
+claim(all(a > b for a, b in zip(history.eval_loss, history.eval_loss[1:])), "the held-out loss falls at every evaluation")
+between(history.eval_loss[-1], 1.7, 1.95, "the held-out loss after 800 steps, nats/char (about 1.8)")
+between(float(norms.median()), 0.1, 0.9, "the median gradient norm (below the threshold 1.0)")
+claim(float((norms > 1.0).float().mean()) < 0.05, "clipping acts on fewer than 5 % of the steps")
 
 # %% [markdown]
-# After a few hundred steps (about half a minute) the model has learned words, spaces, line
-# breaks and speaker names. Longer training goes much further: `tests/benchmarks/bench_rnn.py`
-# measures this model after 60 and 120 s.
+# The held-out loss falls from about ln 65 (a uniform guess) to about 1.8 nats per character.
+# The gradient norm of a typical step is well below the threshold of 1.0, so `clip=1.0` acts only
+# on the rare spikes (printed above): a safety net that costs nothing when the gradients behave.
+# Notebook 05 shows what clipping does and how to pick a threshold.
+#
+# What has the model learned? Samples after the prompt "ROMEO:" and a line break, at temperatures
+# 0.5 and 1.0 (explained next), from a fixed seed: 300 characters at T = 0.5, and the start of a
+# 2000-character sample at T = 1.0. Below them, how many of the sampled words occur in the
+# training text, and which lines look like a speaker's name:
+
+# %%
+known_words = set(re.findall(r"[A-Za-z']+", text[:int(0.9 * len(text))]))
+speaker_line = re.compile(r"^([A-Z][A-Za-z ]*):$", re.M)          # e.g. "ROMEO:" on a line of its own
+speakers = set(speaker_line.findall(text[:int(0.9 * len(text))]))   # the play's speakers, as the text writes them
+sample_stats = {}
+for T, length, shown in ((0.5, 300, 300), (1.0, 2000, 500)):
+    out = generate(char_lm, chars.encode(char_tokenize("ROMEO:\n")), length, temperature=T,
+                   generator=torch.Generator().manual_seed(0))
+    sample = "".join(chars.decode(out))
+    found = re.findall(r"[A-Za-z']+", sample)
+    sample_stats[T] = dict(known=sum(w in known_words for w in found) / len(found), lines=sample.count("\n"),
+                           speakers=speaker_line.findall(sample))
+    print(f"--- T = {T}, the first {shown} of {length} characters ---\nROMEO:\n{sample[:shown]}\n")
+for T, st in sample_stats.items():
+    print(f"T = {T}: {st['known']:.0%} of the sampled words occur in the training text; {st['lines']} line breaks; "
+          f"speaker lines: {st['speakers']}, of which speakers of the text: {sorted(set(st['speakers']) & speakers)}")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+claim(sample_stats[0.5]["known"] > 0.7, "at T = 0.5 most sampled words (over 70 %) occur in the text")
+claim(sample_stats[1.0]["lines"] >= 20, "at T = 1.0 the sample is broken into lines (at least 20)")
+claim(len(sample_stats[1.0]["speakers"]) >= 2, "at T = 1.0 at least two lines are a name and a colon")
+claim(set(sample_stats[1.0]["speakers"]) & speakers, "at least one of those names is a speaker of the text")
+
+# %% [markdown]
+# After 800 steps (about half a minute) the model has learned spaces between words, short common
+# words, line breaks and the shape of a speech: a capitalised name and a colon on its own line,
+# then lines of verse (some names are speakers of the text, printed above, others invented). Longer
+# words are still misspelled, and the text makes no sense. Longer training goes much further:
+# `tests/benchmarks/bench_rnn.py` measures this model after 60 and 120 s.
 #
 # **Sampling.** Feed a prompt, then draw each next character from softmax(logits / T) and feed it
 # back. The temperature T trades safety for surprise. Move the slider: the bars are the model's
@@ -223,15 +315,23 @@ TemperatureWidget(char_lm, chars.itos, chars.encode(char_tokenize("ROMEO:\nWhat 
 # the distribution is.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 what = chars.encode(char_tokenize("ROMEO:\nWhat "))
 z = char_lm.step_logits(torch.tensor([what]))[0][0, -1].detach()
+peaks = {}
 for T in (0.5, 1.0, 1.5):
     p = torch.softmax(z / T, 0)
-    print(f"T = {T}: most likely next character {chars.itos[int(p.argmax())]!r} with p = {p.max():.2f}; "
-          f"entropy {-(p * p.clamp_min(1e-12).log()).sum():.2f} nats")
+    peaks[T] = (int(p.argmax()), float(p.max()), float(-(p * p.clamp_min(1e-12).log()).sum()))
+    print(f"T = {T}: most likely next character {chars.itos[peaks[T][0]]!r} with p = {peaks[T][1]:.2f}; "
+          f"entropy {peaks[T][2]:.2f} nats")
 temperature_figure(char_lm, chars.itos, what)
 
+# %%
+# NBVAL_CHECK_OUTPUT
+claim(peaks[0.5][0] == peaks[1.0][0] == peaks[1.5][0], "the most likely character is the same at every T")
+claim(peaks[0.5][1] > peaks[1.0][1] > peaks[1.5][1], "its probability falls as T rises")
+claim(peaks[0.5][2] < peaks[1.0][2] < peaks[1.5][2], "the entropy rises with T")
+
+# %% [markdown]
 # ## Word level, and `<unk>`
 #
 # A word-level model predicts whole words: fewer steps per sentence, but a vocabulary of
@@ -262,19 +362,30 @@ w_history = train(word_lm, lm_random_batches(word_ids[:w_cut], 32, 24, generator
                   steps=300, lr=3e-3, clip=1.0, device=device, desc="word RNN")
 
 # %%
-# NBVAL_CHECK_OUTPUT
 w_val = evaluate_loss(word_lm, lm_sequential_batches(word_ids[w_cut:], 16, 24), max_batches=40, device=device)
 print(f"word level, 300 steps: held-out loss {w_val:.2f} nats/word, perplexity {math.exp(w_val):.0f}")
 print(f"per character: {w_val:.2f} / {chars_per_token:.1f} = {w_val / chars_per_token:.2f} nats "
       f"(the character model: {history.eval_loss[-1]:.2f})")
 start = [words.eos_id] + words.encode(["the", "king"])
+unk_drawn = {}
 for banned, label in (([], "<unk> allowed"), ([words.unk_id], "<unk> re-drawn")):
     gen = torch.Generator().manual_seed(3)
     out = generate(word_lm, start, 1000, temperature=1.0, banned=banned, generator=gen)
+    unk_drawn[label] = out.count(words.unk_id) / len(out)
     print(f"{label}: <unk> drawn {out.count(words.unk_id)} times in {len(out)} words; first words:")
     print("    the king", " ".join(words.decode(out[:24])).replace("<eos>", "/"))
 
+# %%
+# NBVAL_CHECK_OUTPUT
+between(w_val, 4.75, 5.2, "the word model's held-out loss, nats/word (about 5)")
+claim(w_val / chars_per_token < history.eval_loss[-1], "per character, the word model's loss is below the character model's")
+between(unk_drawn["<unk> allowed"], 0.01, 0.06, "the share of <unk> among 1000 sampled words when allowed (about 3 %)")
+claim(unk_drawn["<unk> re-drawn"] == 0, "banned, <unk> is never drawn")
+
 # %% [markdown]
+# Allowed, `<unk>` comes out about as often as it stands in the text (3.2% of the tokens); banned,
+# never: its probability is set to 0 and the others are renormalised.
+#
 # Perplexities per word and per character are not comparable as they stand: a word token is
 # 3.9 characters on average here (printed above), so per character the word model's loss is its
 # loss per word divided by 3.9, the number to set beside the character model's. Even then the
@@ -296,9 +407,12 @@ for banned, label in (([], "<unk> allowed"), ([words.unk_id], "<unk> re-drawn"))
 #   gradients, for one and two layers; its parameter count (H·D + H·H + H) does not depend on T.
 # * An RNN LM predicts the next token at every step (targets = inputs shifted by one) with a
 #   softmax output and the cross-entropy, whose gradient at the logits is ŷ − y.
-# * Character level, 800 steps (about half a minute): held-out loss from 4.18 (≈ ln 65) down to
-#   1.79 nats per character, perplexity 6.0. Word level, 300 steps: perplexity 142 per word;
-#   per character that is 4.96 / 3.9 = 1.27 nats, comparable only with the `<unk>` caveat.
+# * Each random training window starts from $h_0 = 0$: truncated BPTT over 64 steps; `clip=1.0`
+#   is a safety net that rarely acts here.
+# * Character level, 800 steps (about half a minute): held-out loss from about 4.18 (≈ ln 65) down
+#   to about 1.8 nats per character, perplexity about 6; the samples have words, line breaks and
+#   speaker lines. Word level, 300 steps: about 5 nats per word, perplexity about 140; per
+#   character that is about 1.3 nats, comparable only with the `<unk>` caveat.
 # * Temperature reshapes softmax(z / T); banning `<unk>` (probability 0) is the Sequence Models
 #   course's "re-draw on `<unk>`", done exactly.
 #

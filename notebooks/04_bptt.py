@@ -84,7 +84,12 @@ for name in bptt.PARAMS:
 # Full BPTT stores every state of the sequence and runs back to step 1. *Truncated* BPTT (the
 # lecture's pseudo-code) lets the error of each step flow back through at most k steps; anything
 # earlier is treated as a constant. It bounds memory and time, at the price of ignoring
-# dependencies longer than k. How far is the truncated gradient from the full one?
+# dependencies longer than k.
+#
+# Notebook 03 already trained this way: each random window of 64 characters started from
+# $h_0 = 0$, so no gradient ever flowed back further than the window's first character (k = 64,
+# and, unlike the lecture's pseudo-code, no state carried over from the previous chunk either).
+# How far is the truncated gradient from the full one?
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -97,9 +102,50 @@ for k in (1, 2, 4, 8):
 # With k = T = 8 the truncated gradient *is* the full one. With k = 1 the recurrent weight gets
 # only the one-step part of its gradient.
 #
+# ## The gradient of one step's error: a sum over earlier steps, each a product of Jacobians
+#
+# The lecture writes the gradient of the error $E_t$ of a single step t as
+#
+# $$\frac{\partial E_t}{\partial W} = \sum_{k=0}^{t} \frac{\partial E_t}{\partial h^{(t)}}
+#   \prod_{j=k+1}^{t} \left( \frac{\partial h^{(j)}}{\partial h^{(j-1)}} \right) \frac{\partial h^{(k)}}{\partial W}.$$
+#
+# Read it term by term. W is used at every step k up to t, so $E_t$ depends on it through each of
+# those uses: $\partial h^{(k)}/\partial W$ is the *immediate* effect of W at step k (the previous
+# state $h^{(k-1)}$ held fixed), and the product of the $t-k$ Jacobians carries that effect forward
+# to $h^{(t)}$. The δ recursion above computes exactly these terms, for every t at once, and its
+# sums over time add them up. Checked below for $E_8$ (the last step's error of the first
+# sequence) and $W = W_{hh}$: the eight terms (k = 1..8; here $h_0 = 0$, so the k = 1 term, whose
+# immediate effect is $\delta\, h_0^\top$, is zero) add up to autograd's gradient of $E_8$. The
+# further back k lies, the more Jacobians its term passes through, and the smaller it is:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from course_lib.claims import claim
+
+t = 8
+y_t = cache.y[0, t - 1]
+dE_dh = ((y_t - d[0, t - 1]) * y_t * (1 - y_t)) @ params["W_hy"]            # ∂E_8/∂h_8, (H,)
+terms = []
+for k in range(1, t + 1):
+    back = dE_dh @ bptt.jacobian_product(params, cache, t_from=k, t_to=t)    # ∂E_8/∂h_k: the product
+    terms.append(np.outer(back * (1 - cache.h[0, k] ** 2), cache.h[0, k - 1]))  # × ∂h_k/∂W_hh, h_{k-1} fixed
+P8 = {name: torch.tensor(v, requires_grad=True) for name, v in params.items()}
+h = torch.zeros(5, dtype=torch.double)
+for step in range(t):
+    h = torch.tanh(torch.tensor(X[0, step]) @ P8["W_xh"].T + h @ P8["W_hh"].T + P8["b_h"])
+E_8 = 0.5 * ((torch.sigmoid(h @ P8["W_hy"].T + P8["b_y"]) - torch.tensor(d[0, t - 1])) ** 2).sum()
+E_8.backward()
+print("Σ_k term_k equals autograd's ∂E_8/∂W_hh to 1e-12:", np.abs(sum(terms) - P8["W_hh"].grad.numpy()).max() < 1e-12)
+norms = [np.linalg.norm(term) for term in terms]
+for k, n in enumerate(norms, 1):
+    print(f"k = {k}: through {t - k} Jacobian(s), ‖term‖ = {n:.1e}")
+claim(all(a < b for a, b in zip(norms[1:], norms[2:])), "the further back k lies (k = 2..8), the smaller its term")
+
+# %% [markdown]
 # ## The gradient through time is a product of Jacobians
 #
-# How does the error at step T reach step t? Through every step in between:
+# So everything hinges on the product. How does the error at step T reach step t? Through every
+# step in between:
 #
 # $$\frac{\partial h_T}{\partial h_t} = \prod_{i=t+1}^{T} \frac{\partial h_i}{\partial h_{i-1}}
 #   = \prod_{i=t+1}^{T} \mathrm{diag}\big(f'(z_i)\big)\, W_{hh}.$$
@@ -161,15 +207,18 @@ cases = {"ρ = 0.8, tanh": dict(rho=0.8), "ρ = 1.0, tanh": dict(rho=1.0),
          "ρ = 1.2, tanh": dict(rho=1.2), "ρ = 1.2, linear": dict(rho=1.2, activation="linear"),
          "ρ = 1.0, tanh, strong inputs (saturated)": dict(rho=1.0, input_scale=3.0),
          "ρ = 1.0, tanh, weak inputs": dict(rho=1.0, input_scale=0.1)}
-fig, ax = plt.subplots(figsize=(8, 4))
+fig, ax = plt.subplots(figsize=(6.9, 3.8))
 for label, kw in cases.items():
     r = measure(FlowSettings(T=100, hidden=64, **kw))
     ax.semilogy(r.distance, r.grad_norm.clip(1e-14), label=label)
     horizon = r.horizon if r.horizon is not None else "> 100"
     print(f"{label:42s} gradient after 20 steps {r.grad_norm[20]:9.2e}   horizon {horizon}")
+ax.axhline(1e-3, color="gray", ls=":", lw=1, label="1e-3: the horizon's threshold")
 ax.set(xlabel="distance $k$ (steps back)", ylabel=r"$\Vert\partial L_T/\partial h_{T-k}\Vert$", ylim=(1e-14, 1e14),
-       title="vanilla RNN, H = 64, orthogonal W_hh scaled to spectral radius ρ")
-ax.legend(fontsize=8)
+       xlim=(0, 100))
+ax.set_title(r"vanilla RNN, $H$ = 64, orthogonal $W_{hh}$ scaled to spectral radius ρ", fontsize=10)
+ax.legend(fontsize=8, loc="upper left", ncol=2)      # the upper left is empty: no curve hidden
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -209,8 +258,8 @@ widget = GradientFlowWidget(rho=0.95, T=100, hidden=64)
 widget
 
 # %% [markdown]
-# Without a running kernel (a static export of this page) the widget above shows its saved image;
-# here is the same plot for its default setting as a plain figure. At ρ = 0.95 the bound and
+# Without a running kernel (a static export of this page, or before you run the cell) the widget
+# above stays empty; here is the same plot for its default setting as a plain figure. At ρ = 0.95 the bound and
 # ρ^k fall slowly, yet the measured gradient drops below 1e-3 within the horizon printed here:
 # the bound uses the steepest unit's slope γ_i, but most units sit on flatter parts of tanh (the
 # median singular value, right panel, is well below 1), so the gradient shrinks far faster.
@@ -260,7 +309,10 @@ for label, kw in (("gate bias 0 (as initialised)", {}), ("forget / update gate b
 # * Hand-written BPTT equals autograd (to 1e-8) and finite differences (relative error below
 #   1e-5) for every parameter; each shared weight's gradient is a sum over time.
 # * Truncating the backward pass to k = 1 step puts ∂E/∂W_hh 0.225 (relative) away from the
-#   full gradient, k = 2 0.044; k = T is full BPTT.
+#   full gradient, k = 2 0.044; k = T is full BPTT. Notebook 03's random windows, each from
+#   $h_0 = 0$, are truncated BPTT over 64 steps.
+# * The gradient of one step's error is the lecture's sum over earlier steps k, each term carried
+#   through a product of t − k Jacobians; the far terms are the small ones.
 # * The gradient back through k steps is a product of k Jacobians diag(f'(z_i)) W_hh:
 #   ‖W_hh‖₂ < 1/γ makes it vanish, ρ(W_hh) > 1/γ is needed for it to explode. Measured at T = 100:
 #   ρ = 0.8 vanishes, ρ = 1.2 explodes only with a linear activation, and tanh's saturation

@@ -142,6 +142,6 @@ def test_unrolled_lm_figure_shows_shifted_targets():
     from course_lib.figures import unrolled_lm
     fig = unrolled_lm("abcd")
     texts = [t.get_text() for t in fig.axes[0].texts]
-    assert "x_1\n'a'" in texts and "y_1\n'b'" in texts and "y_3\n'd'" in texts      # target t = input t+1
+    assert "$x_{1}$\n'a'" in texts and "$y_{1}$\n'b'" in texts and "$y_{3}$\n'd'" in texts      # target t = input t+1
     import matplotlib.pyplot as plt
     plt.close(fig)
