@@ -220,8 +220,10 @@ check("WindowLM")
 # $\theta \leftarrow \theta - \text{lr}\, \nabla_\theta J$ for every parameter θ, written by hand with the
 # gradients that `loss.backward()` leaves in each `p.grad` (this is the step `torch.optim.SGD` takes; writing
 # it once shows there is no magic in an optimiser). Return `(losses, state)`: `losses` the list of the `steps` training losses (floats, the loss of
-# each step before its update) and `state` the trained model's `state_dict()`. The check evaluates the
-# returned weights itself on the text's true next tokens: the loss must have gone down.
+# each step before its update) and `state` the trained model's `state_dict()` (with `steps=0`, the
+# untrained model's). The check starts from your model's seeded weights (`steps=0`) and compares the
+# weights after one and two of your steps with its own gradient-descent steps, then evaluates the
+# weights of a longer run on the text's true next tokens: the loss must have gone down.
 
 # %%
 def train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):

@@ -98,6 +98,9 @@ VARIANTS = {
             "no_padding_drops_the_start": "import torch\ndef make_windows(ids, window, bos_id):\n"
                                           "    X = [ids[t - window:t] for t in range(window, len(ids))]\n"
                                           "    return torch.tensor(X), torch.tensor(list(ids[window:]))\n",
+            "pads_with_0_not_bos_id": "import torch\ndef make_windows(ids, window, bos_id):\n"
+                                      "    p = [0] * window + list(ids)\n"
+                                      "    return torch.tensor([p[t:t + window] for t in range(len(ids))]), torch.tensor(list(ids))\n",
             "newest_first": "import torch\ndef make_windows(ids, window, bos_id):\n"
                             "    p = [bos_id] * window + list(ids)\n"
                             "    return torch.tensor([p[t:t + window][::-1] for t in range(len(ids))]), torch.tensor(list(ids))\n",
@@ -142,6 +145,9 @@ VARIANTS = {
                                        "    X, Y = make_windows(ids, window, bos_id)\n"
                                        "    model = WindowLM(vocab_size, window, 8, 32)\n    losses = []\n    for _ in range(steps):\n        _, loss = model(X, Y)\n        loss.backward()\n        with torch.no_grad():\n            for p in model.parameters(): p -= lr * p.grad\n"
                                        "        losses.append(loss.item())\n    return losses, model.state_dict()\n",
+            "embeddings_never_updated": "import torch\ndef train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):\n    torch.manual_seed(seed)\n    X, Y = make_windows(ids, window, bos_id)\n    model = WindowLM(vocab_size, window, 8, 32)\n    losses = []\n    for _ in range(steps):\n        _, loss = model(X, Y)\n        for p in model.parameters(): p.grad = None\n        loss.backward()\n        with torch.no_grad():\n            for n, p in model.named_parameters():\n                if not n.startswith('embed'): p -= lr * p.grad\n        losses.append(loss.item())\n    return losses, model.state_dict()\n",
+            "learning_rate_ignored": "import torch\ndef train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):\n    torch.manual_seed(seed)\n    X, Y = make_windows(ids, window, bos_id)\n    model = WindowLM(vocab_size, window, 8, 32)\n    losses = []\n    for _ in range(steps):\n        _, loss = model(X, Y)\n        for p in model.parameters(): p.grad = None\n        loss.backward()\n        with torch.no_grad():\n            for p in model.parameters(): p -= 0.5 * p.grad\n        losses.append(loss.item())\n    return losses, model.state_dict()\n",
+            "windows_padded_with_0": "import torch\ndef train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):\n    torch.manual_seed(seed)\n    X, Y = make_windows(ids, window, 0)\n    model = WindowLM(vocab_size, window, 8, 32)\n    losses = []\n    for _ in range(steps):\n        _, loss = model(X, Y)\n        for p in model.parameters(): p.grad = None\n        loss.backward()\n        with torch.no_grad():\n            for p in model.parameters(): p -= lr * p.grad\n        losses.append(loss.item())\n    return losses, model.state_dict()\n",
             "returns_the_untrained_weights": "import torch\ndef train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):\n    torch.manual_seed(seed)\n"
                                              "    X, Y = make_windows(ids, window, bos_id)\n"
                                              "    model = WindowLM(vocab_size, window, 8, 32)\n"
