@@ -108,6 +108,8 @@ check("greedy_decode")
 # (k, w) scores $s_k + \log P(w \mid \text{prefix}_k)$. Keep the `beam_size` best of all K·V
 # candidates, best first, and return `(new_scores, parents, tokens)`, three arrays of length
 # `beam_size`: each kept candidate's score, the index k of the prefix it extends, and its token w.
+# Candidates of exactly equal score keep the order of the flat list of K·V candidates (smaller k first,
+# then smaller w), so the result is the same on every machine.
 
 # %%
 def beam_step(scores, log_probs, beam_size):

@@ -703,6 +703,9 @@ VARIANTS["08_seq2seq"] = {
         "divided_by_all_positions": _CE08.format(ret="float((nll * mask).sum() / targets.size)"),
         "mean_of_sentence_means": _CE08.format(ret="float(np.mean((nll * mask).sum(1) / mask.sum(1)))"),
         "sum_not_mean": _CE08.format(ret="float((nll * mask).sum())"),
+        "pad_id_taken_to_be_0": _CE08.format(ret="float((nll * (targets != 0)).sum() / (targets != 0).sum())"),
+        "no_max_shift": _CE08.replace("    z = logits - logits.max(axis=-1, keepdims=True)\n", "    z = logits\n").format(
+            ret="float((nll * mask).sum() / mask.sum())"),
     },
     "greedy_decode": {
         "stops_too_late": _GREEDY08.format(**{**_GREEDY08_OK, "stop": "        out.append(prev)\n"
@@ -721,6 +724,9 @@ VARIANTS["08_seq2seq"] = {
         "prefix_scores_ignored": _BEAM08.format(cand="log_probs + 0 * scores[:, None]",
                                                 ret="(scores[:, None] + log_probs).ravel()[best], best // V, best % V"),
         "parent_index_modulo": _BEAM08.format(cand="scores[:, None] + log_probs", ret="cand[best], best % K, best % V"),
+        "ties_broken_backwards": _BEAM08.replace("np.argsort(-cand, kind='stable')[:beam_size]",
+                                                 "np.argsort(cand, kind='stable')[::-1][:beam_size]").format(
+            cand="scores[:, None] + log_probs", ret="cand[best], best // V, best % V"),
         "worst_first": ("import numpy as np\ndef beam_step(scores, log_probs, beam_size):\n    K, V = log_probs.shape\n"
                         "    cand = (scores[:, None] + log_probs).ravel()\n"
                         "    best = np.argsort(cand, kind='stable')[-beam_size:]\n"
@@ -731,6 +737,11 @@ VARIANTS["08_seq2seq"] = {
         "unclipped_counts": _BLEU08.format(**{**_BLEU08_OK, "clip": "k if most[g] else 0"}),
         "clip_by_sum_over_references": _BLEU08.format(**{**_BLEU08_OK, "merge": "+="}),
         "longest_reference": _BLEU08.format(**{**_BLEU08_OK, "r": "max(len(ref) for ref in references)"}),
+        "shortest_reference": _BLEU08.format(**{**_BLEU08_OK, "r": "min(len(ref) for ref in references)"}),
+        "closest_tie_to_the_longer": _BLEU08.format(**{**_BLEU08_OK, "r": "min((len(ref) for ref in references), "
+                                                                        "key=lambda L: (abs(L - c), -L))"}),
+        "zero_precision_skipped": _BLEU08.format(**{**_BLEU08_OK, "mean": "np.log(matched / total) / max_n"}).replace(
+            "        if matched == 0:\n            return 0.0\n", "        if matched == 0:\n            continue\n"),
         "arithmetic_mean": _BLEU08.format(**{**_BLEU08_OK, "mean": "(matched / total) / max_n", "geo": "log_p"}),
     },
 }

@@ -96,6 +96,17 @@ def many_shapes_and_one_live_beam(student):
         expect_close(out[2], want[2], f"K={lp.shape[0]}, V={lp.shape[1]}: tokens")
 
 
+@test("beam_step", points=1)
+def ties_across_three_beams(student):
+    """K = 3, V = 4, many exactly equal candidates: ties keep the flat order (smaller k, then smaller w)"""
+    scores = np.array([-2.0, -1.5, -2.0])
+    lp = np.log(np.array([[0.25, 0.25, 0.25, 0.25], [0.125, 0.375, 0.125, 0.375], [0.25, 0.25, 0.25, 0.25]]))
+    out = student.call("beam_step", scores, lp, 6)
+    want = _beam_step(scores, lp, 6)
+    expect_close(out[1], want[1], "tied candidates: parents in the flat order")
+    expect_close(out[2], want[2], "tied candidates: tokens in the flat order")
+
+
 @test("sentence_bleu", points=1)
 def against_course_bleu_many_cases(student):
     """random sentences over a 6-word vocabulary, 1 to 3 references, lengths 4 to 14; ties in the closest length"""

@@ -63,6 +63,25 @@ def adding_pads_changes_nothing(student):
     expect_close(b, a, "padding the batch further must not change the loss: pads are not targets")
 
 
+@test("masked_cross_entropy", points=1)
+def another_pad_id_and_large_logits(student):
+    """pad_id 3 (0 is a real token here), and logits of size 1000 (the log-softmax must not overflow)"""
+    local = np.random.default_rng(81)
+    logits = local.normal(size=(2, 4, 5)) * 3
+    targets = np.array([[0, 2, 3, 3], [4, 0, 1, 3]])          # 3 pads; 0 is a word
+    got = _scalar(student.call("masked_cross_entropy", logits, targets, 3), "masked_cross_entropy(...)")
+    hint = ""
+    if np.isclose(got, _masked_ce(logits, targets, 0)):
+        hint = ": the pads were taken to be the 0s; use the pad_id argument (here 3, and 0 is a real token)"
+    expect_close(got, _masked_ce(logits, targets, 3), "with pad_id = 3 the mean is over the 5 positions whose target "
+                 "is not 3" + hint)
+    big = logits * 400
+    got = _scalar(student.call("masked_cross_entropy", big, targets, 3), "masked_cross_entropy(...)")
+    expect(np.isfinite(got), "logits of size ~1000 gave nan or inf: exp overflows unless the log-softmax subtracts "
+           "each row's largest logit first (softmax is unchanged by that shift)")
+    expect_close(got, _masked_ce(big, targets, 3), "the masked mean with logits of size ~1000", atol=1e-6)
+
+
 # ----------------------------------------------------------------------------- greedy decoding
 
 def _decoder(V, D, H, seed):
@@ -178,6 +197,16 @@ def the_past_counts(student):
     _check_beam(student, scores, log_probs, 4, " (the score of a candidate includes its prefix's score s_k)")
 
 
+@test("beam_step", points=1)
+def equal_scores_keep_the_flat_order(student):
+    """exact ties: candidates of equal score keep their order in the flat K·V list (smaller k, then smaller w)"""
+    scores = np.array([-1.0, -1.0])
+    log_probs = np.log(np.array([[0.5, 0.25, 0.25], [0.5, 0.25, 0.25]]))
+    _check_beam(student, scores, log_probs, 4, ": on a tie the candidate earlier in the flat list (smaller prefix "
+                "index k, then smaller token w) comes first; a sort that is not stable, or one reversed, breaks ties "
+                "the other way")
+
+
 # ----------------------------------------------------------------------------- sentence BLEU
 
 def _bleu(h, refs):
@@ -207,3 +236,25 @@ def short_hypotheses_pay_the_brevity_penalty(student):
                 "BP = exp(1 − 7/5) (the closest reference, 7)")
     h2 = "je suis très fatigué ce soir".split()
     _check_bleu(student, h2, refs, "6 tokens against 7 and 11: BP = exp(1 − 7/6)")
+
+
+@test("sentence_bleu", points=1)
+def closest_reference_not_shortest(student):
+    """r is the reference length CLOSEST to c (on a tie the shorter), not the shortest or the longest"""
+    refs = ["a b c d".split(), "a b c d e f g h i".split()]
+    h = "a b c d e f g h".split()                            # c = 8: closest r = 9, shortest 4
+    _check_bleu(student, h, refs, "an 8-token hypothesis against references of 4 and 9 tokens: r = 9, the closest "
+                "length, so BP = exp(1 − 9/8) (taking the shortest, 4, would give BP = 1)")
+    refs = ["a b c d e f".split(), "a b c d e f g h i j".split()]
+    _check_bleu(student, h, refs, "8 tokens against references of 6 and 10: both are 2 away, and on a tie r is the "
+                "SHORTER one (6), so BP = 1")
+
+
+@test("sentence_bleu", points=1)
+def a_zero_precision_gives_zero(student):
+    """no 4-gram of the hypothesis is in a reference: p_4 = 0, so BLEU = 0 without smoothing"""
+    refs = ["the cat sat on the mat".split()]
+    h = "the cat on the sat mat".split()                     # 4 unigrams, some bigrams, no 4-gram match
+    got = _scalar(student.call("sentence_bleu", h, refs), "sentence_bleu(...)")
+    expect(got == 0.0, f"p_4 = 0 here, so the geometric mean exp(¼ Σ log p_n) is 0 and BLEU = 0; got {got:.4g} "
+           "(an n-order with no match must not be skipped)")
