@@ -641,6 +641,8 @@ VARIANTS["09_attention"] = {
         "mask_inverted": _msm09(fill="scores = np.where(mask, -np.inf, scores)"),
         "softmax_over_queries": _msm09(axis="-2"),
         "no_max_shift": _msm09(shift=""),
+        "max_over_the_whole_array": _msm09(shift=" - scores.max()"),
+        "axis_2_not_the_last": _msm09(axis="2"),
     },
     "scaled_dot_product_attention": {
         "no_sqrt_d": _SDPA09.format(**{**_SDPA09_OK, "scale": ""}),
@@ -649,6 +651,7 @@ VARIANTS["09_attention"] = {
                                                     "after": "w = w if mask is None else w * mask"}),
         "softmax_over_queries": _SDPA09.format(**{**_SDPA09_OK, "axis": "-2"}),
         "weights_times_keys": _SDPA09.format(**{**_SDPA09_OK, "values": "K"}),
+        "three_axes_only": _SDPA09.replace("np.swapaxes(K, -1, -2)", "K.transpose(0, 2, 1)").format(**_SDPA09_OK),
     },
     "additive_scores": {
         "no_tanh": _ADD09.format(ret="f @ w_v"),
@@ -779,6 +782,10 @@ VARIANTS["10_positional_encoding"] = {
                                              "odd": "np.cos(i / 10000 ** (j2 / 2 / d))"}),
         "odd_column_own_exponent": _PE10.format(**{**_PE10_OK, "odd": "np.cos(i / 10000 ** ((j2 + 1) / d))"}),
         "sines_then_cosines": _PE10.format(**{**_PE10_OK, "ret": "np.concatenate([P[:, 0::2], P[:, 1::2]], axis=1)"}),
+        "odd_d_accepted_column_by_column": ("import numpy as np\ndef sinusoidal_encoding(n, d):\n"
+                                            "    i, k = np.arange(n)[:, None], np.arange(d)[None, :]\n"
+                                            "    angle = i / 10000 ** ((k - k % 2) / d)\n"
+                                            "    return np.where(k % 2 == 0, np.sin(angle), np.cos(angle))\n"),
         "positions_from_one": _PE10.format(**{**_PE10_OK, "even": "np.sin((i + 1) / 10000 ** (j2 / d))",
                                               "odd": "np.cos((i + 1) / 10000 ** (j2 / d))"}),
     },
@@ -794,6 +801,8 @@ VARIANTS["10_positional_encoding"] = {
         "one_step_ahead": _MASK10.format(ret="np.tril(np.ones((T, T), dtype=bool), 1)"),
         "transposed": _MASK10.format(ret="np.triu(np.ones((T, T), dtype=bool))"),
         "no_mask": _MASK10.format(ret="np.ones((T, T), dtype=bool)"),
+        "float_mask": _MASK10.format(ret="np.tril(np.ones((T, T)))"),
+        "int_mask": _MASK10.format(ret="np.tril(np.ones((T, T), dtype=int))"),
     },
     "causal_self_attention": {
         "no_mask": _CSA10.format(**{**_CSA10_OK, "mask": "True"}),
