@@ -178,7 +178,9 @@ with needs_exercise("jacobian_norm"):
 # E, and run the backward pass to return the gradient of E with respect to **every** parameter
 # and to the initial state. No formula is given here beyond the network at the top of this
 # notebook: derive each gradient with the chain rule (every weight is shared by all T steps, so
-# ask which terms of E it touches). Use your `delta_h_step` for the recursion.
+# ask which terms of E it touches). Use your `delta_h_step` for the recursion. Write it with NumPy
+# alone: `course_lib.bptt`, the lesson's own implementation, may **not** be used here (the grader
+# gives no points to an answer that calls it), nor may autograd.
 #
 # | argument | shape | | returned gradient | shape |
 # |---|---|---|---|---|

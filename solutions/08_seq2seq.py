@@ -51,7 +51,7 @@ from course_lib.grading import check, needs_exercise
 # %%
 def masked_cross_entropy(logits, targets, pad_id):
     """logits (B, T, V), targets (B, T) ids -> mean −log P(target) over the non-pad positions (a float)."""
-    ### HINT: a log-softmax over the last axis (subtract the max first); the mean is over real tokens only: divide by how many there are, not by B·T
+    ### HINT: the log-softmax over the vocabulary must stay finite for logits in the thousands; the pads are whatever pad_id says (0 may be a real word); every real token weighs the same, so count them, not B·T
     ### BEGIN SOLUTION
     z = logits - logits.max(axis=-1, keepdims=True)
     logp = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))                  # (B, T, V)
@@ -114,7 +114,7 @@ check("greedy_decode")
 # %%
 def beam_step(scores, log_probs, beam_size):
     """scores (K,), log_probs (K, V) -> (new_scores, parents, tokens), each (beam_size,), best first."""
-    ### HINT: rank all K·V candidates together (one flat list), so one prefix may get several children and another none; a candidate's position in the flat list tells both its prefix and its token (think of V as the row length)
+    ### HINT: rank all K·V candidates together, so one prefix may get several children and another none; a candidate's place in that flat ranking tells both its prefix and its token; on equal scores the flat order must survive the sort
     ### BEGIN SOLUTION
     K, V = log_probs.shape
     cand = (scores[:, None] + log_probs).ravel()                  # (K·V,)
