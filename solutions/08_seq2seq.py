@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # 08 · Exercises: masking, decoding and BLEU
+# # 08 · Exercises: masking, decoding, beam search and BLEU
 #
 # In NumPy, with the notebook's conventions: targets are right-padded with `pad_id`, the decoder
 # starts from the encoder's vector c, and ids `bos_id` / `eos_id` start and end a sentence.
@@ -128,7 +128,58 @@ def beam_step(scores, log_probs, beam_size):
 check("beam_step")
 
 # %% [markdown]
-# ## Exercise 4: `sentence_bleu`: BLEU from counts
+# ## Exercise 4, end to end: `beam_search` with `<eos>`, finished hypotheses and length normalisation
+#
+# A whole beam search, on a toy decoder small enough to check by brute force: the next token's
+# log-probability depends only on the last token, $\log P(w \mid \dots, v)$ = `log_table[v, w]`
+# (a `(V, V)` array; before the first prediction the last token is `bos_id`).
+#
+# * The beam starts with one live prefix, the empty one, of score 0. Every step extends the live
+#   prefixes with your `beam_step` and keeps the `beam_size` best candidates.
+# * A kept candidate that ends in `eos_id` is **finished**: it goes to a list of finished hypotheses
+#   with its score and is never extended again; the others stay live (so the beam may shrink).
+# * The search ends when no prefix is live, or after `max_len` steps; the prefixes still live then
+#   count as finished too (without `<eos>`).
+# * Among the finished hypotheses the answer is the one with the best **length-normalised** score
+#   $\frac{1}{L^\alpha}\sum \log P$, where L is the number of tokens it predicted (its `<eos>` included).
+#   With α = 0 the raw sum decides, which favours short sentences; α = 1 is a per-token average.
+#
+# Return `(tokens, score)`: the answer's tokens (a list of ints, without `<bos>` and `<eos>`) and its
+# normalised score (a float). The check compares a beam as wide as the whole search space with a
+# brute-force search over every possible sentence, and narrow beams with small hand-made tables.
+
+# %%
+def beam_search(log_table, bos_id, eos_id, beam_size, max_len, alpha):
+    """log_table (V, V): log P(w | last token v) -> (best tokens: list of ints, its normalised score: float)."""
+    ### HINT: keep, for every live prefix, its tokens and its Σ log P; the last token of each live prefix picks its row of the table; a finished hypothesis must remember its length at the moment it finished, and must leave the beam so that it is not extended; the normalisation is applied only when finished hypotheses are compared, never to the scores the beam ranks by
+    ### BEGIN SOLUTION
+    prefixes, scores = [[]], np.zeros(1)                     # live prefixes (tokens so far) and their Σ log P
+    finished = []                                            # (normalised score, tokens)
+    for t in range(1, max_len + 1):
+        last = [p[-1] if p else bos_id for p in prefixes]
+        new_scores, parents, tokens = beam_step(scores, log_table[last], beam_size)
+        live, live_scores = [], []
+        for s, k, w in zip(new_scores, parents, tokens):
+            if w == eos_id:
+                finished.append((s / t ** alpha, prefixes[k]))            # t tokens predicted, <eos> included
+            else:
+                live.append(prefixes[k] + [int(w)])
+                live_scores.append(s)
+        prefixes, scores = live, np.array(live_scores)
+        if not prefixes:
+            break
+    finished += [(s / max_len ** alpha, p) for s, p in zip(scores, prefixes)]   # still live after max_len steps
+    best_score, best = max(finished, key=lambda f: f[0])
+    return list(best), float(best_score)
+    ### END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check("beam_search")
+
+# %% [markdown]
+# ## Exercise 5: `sentence_bleu`: BLEU from counts
 #
 # For a hypothesis (a token list) and its references (a list of token lists), n = 1..`max_n`:
 #

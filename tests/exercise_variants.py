@@ -14,7 +14,6 @@ DEPENDS = {"01_ngrams": {"make_windows": ["train_window_lm"], "WindowLM": ["trai
            "09_attention": {"masked_softmax": ["scaled_dot_product_attention", "multi_head_attention"],
                             "scaled_dot_product_attention": ["multi_head_attention"],
                             "split_heads": ["multi_head_attention"]}}
-DEPENDS["08_seq2seq"] = {}
 
 VARIANTS = {
     "00_welcome": {
@@ -700,6 +699,24 @@ _BLEU08_OK = dict(merge="|=", clip="min(k, most[g])", mean="np.log(matched / tot
                   r="min((len(ref) for ref in references), key=lambda L: (abs(L - c), L))",
                   bp="1.0 if c >= r else np.exp(1 - r / c)", geo="np.exp(log_p)")
 
+_BEAMSEARCH08 = ("import numpy as np\ndef beam_search(log_table, bos_id, eos_id, beam_size, max_len, alpha):\n"
+                 "    prefixes, scores, finished = [[]], np.zeros(1), []\n"
+                 "    for t in range(1, max_len + 1):\n"
+                 "        last = [p[-1] if p else bos_id for p in prefixes]\n"
+                 "        new_scores, parents, tokens = beam_step(scores, log_table[last], beam_size)\n"
+                 "        live, live_scores = [], []\n"
+                 "        for s, k, w in zip(new_scores, parents, tokens):\n"
+                 "            if {is_eos}:\n                finished.append(({fin}, prefixes[k]))\n"
+                 "            else:\n                live.append(prefixes[k] + [int(w)])\n                live_scores.append(s)\n"
+                 "        prefixes, scores = live, np.array(live_scores)\n"
+                 "        if not prefixes:\n            break\n"
+                 "    {at_max}\n"
+                 "    best_score, best = max(finished or [(-np.inf, [])], key=lambda f: f[0])\n"
+                 "    return list(best), float(best_score)\n")
+_BEAMSEARCH08_OK = dict(is_eos="w == eos_id", fin="s / t ** alpha",
+                        at_max="finished += [(s / max_len ** alpha, p) for s, p in zip(scores, prefixes)]")
+DEPENDS["08_seq2seq"] = {"beam_step": ["beam_search"]}
+
 VARIANTS["08_seq2seq"] = {
     "masked_cross_entropy": {
         "pads_counted": _CE08.format(ret="float(nll.mean())"),
@@ -734,6 +751,13 @@ VARIANTS["08_seq2seq"] = {
                         "    cand = (scores[:, None] + log_probs).ravel()\n"
                         "    best = np.argsort(cand, kind='stable')[-beam_size:]\n"
                         "    return cand[best], best // V, best % V\n"),
+    },
+    "beam_search": {
+        "no_length_normalisation": _BEAMSEARCH08.format(**{**_BEAMSEARCH08_OK, "fin": "s", "at_max":
+                                                           "finished += [(s, p) for s, p in zip(scores, prefixes)]"}),
+        "length_without_the_eos": _BEAMSEARCH08.format(**{**_BEAMSEARCH08_OK, "fin": "s / max(t - 1, 1) ** alpha"}),
+        "eos_extended_like_any_token": _BEAMSEARCH08.format(**{**_BEAMSEARCH08_OK, "is_eos": "False"}),
+        "unfinished_at_max_len_dropped": _BEAMSEARCH08.format(**{**_BEAMSEARCH08_OK, "at_max": "pass"}),
     },
     "sentence_bleu": {
         "no_brevity_penalty": _BLEU08.format(**{**_BLEU08_OK, "bp": "1.0"}),

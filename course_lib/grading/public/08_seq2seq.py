@@ -258,3 +258,116 @@ def a_zero_precision_gives_zero(student):
     got = _scalar(student.call("sentence_bleu", h, refs), "sentence_bleu(...)")
     expect(got == 0.0, f"p_4 = 0 here, so the geometric mean exp(¼ Σ log p_n) is 0 and BLEU = 0; got {got:.4g} "
            "(an n-order with no match must not be skipped)")
+
+
+# ----------------------------------------------------------------------------- a whole beam search (end to end)
+
+def brute_force_best(log_table, bos, eos, max_len, alpha):
+    """Every sentence the toy decoder can produce (never <bos>): y_1..y_k <eos> (k < max_len) or max_len tokens without <eos>;
+    the best by Σ log P / L^alpha (L counts the <eos>). Returns (normalised score, tokens)."""
+    import itertools
+    V = log_table.shape[0]
+    best = (-np.inf, None)
+    for k in range(max_len + 1):
+        for seq in itertools.product([w for w in range(V) if w not in (eos, bos)], repeat=k):
+            prev, total = bos, 0.0
+            for w in seq:
+                total += log_table[prev, w]
+                prev = w
+            if k < max_len:
+                score = (total + log_table[prev, eos]) / (k + 1) ** alpha
+            else:
+                score = total / max_len ** alpha
+            if score > best[0]:
+                best = (score, list(seq))
+    return best
+
+
+def random_table(V, seed, bos, sharpness=2.0):
+    """A random toy decoder that never predicts <bos> (log P = −∞), like a real one."""
+    r = np.random.default_rng(seed)
+    z = r.normal(size=(V, V)) * sharpness
+    z[:, bos] = -np.inf
+    m = z.max(1, keepdims=True)
+    return z - m - np.log(np.exp(z - m).sum(1, keepdims=True))
+
+
+def run_beam(student, log_table, bos, eos, beam_size, max_len, alpha):
+    out = student.call("beam_search", log_table, bos, eos, beam_size, max_len, alpha)
+    expect(isinstance(out, (tuple, list)) and len(out) == 2, "beam_search should return a tuple (tokens, score)")
+    tokens = out[0]
+    expect(isinstance(tokens, (list, tuple, np.ndarray)), f"the tokens should be a list of ints, got "
+           f"{type(tokens).__name__}")
+    tokens = [int(t) for t in np.asarray(tokens).ravel()]
+    score = float(as_array(out[1], "the score").ravel()[0])
+    return tokens, score
+
+
+def check_against_brute_force(student, log_table, bos, eos, max_len, alpha, what):
+    V = log_table.shape[0]
+    want_score, want = brute_force_best(log_table, bos, eos, max_len, alpha)
+    tokens, score = run_beam(student, log_table, bos, eos, V ** max_len, max_len, alpha)
+    if tokens != want:
+        why = ""
+        raw = brute_force_best(log_table, bos, eos, max_len, 0.0)[1]
+        if alpha and tokens == raw:
+            why = (f": that is the best sentence by the raw Σ log P; with α = {alpha} finished hypotheses are compared "
+                   "by Σ log P / L^α (length normalisation)")
+        elif eos in tokens:
+            why = ": <eos> ends a hypothesis; it is neither extended nor part of the returned tokens"
+        elif alpha:
+            why = (": is L, in Σ log P / L^α, the number of tokens the hypothesis predicted, its <eos> included "
+                   "(max_len for one cut at max_len)?")
+        raise Fail(f"{what}: a beam as wide as the search space ({V}^{max_len}) must return the best sentence of a "
+                   f"brute-force search, {want}; got {tokens}{why}")
+    expect_close(score, want_score, f"{what}: the returned score should be the answer's Σ log P / L^α with L its "
+                 "number of predicted tokens, <eos> included (max_len for a hypothesis that never ended)", atol=1e-6)
+
+
+@test("beam_search", points=1)
+def wide_beam_equals_brute_force(student):
+    """V = 5, max_len 4, bos 3, eos 1: with beam_size = 5^4 the answer is the brute-force best, for α = 0 and α = 1"""
+    table = random_table(5, seed=65, bos=3, sharpness=1.5)   # α = 0 picks the empty sentence, α = 1 a 3-token one
+    check_against_brute_force(student, table, 3, 1, 4, 0.0, "α = 0")
+    check_against_brute_force(student, table, 3, 1, 4, 1.0, "α = 1")
+
+
+def _table(V, entries, floor=1e-9):
+    p = np.full((V, V), floor)
+    for (v, w), q in entries.items():
+        p[v, w] = q
+    return np.log(p / p.sum(1, keepdims=True))
+
+
+@test("beam_search", points=1)
+def beam_two_finds_what_greedy_misses(student):
+    """from <bos>, 'a' (0.6) or 'b' (0.4); after 'a' nothing is sure, after 'b' <eos> is: beam 2 keeps 'b'"""
+    bos, eos, a, b = 2, 0, 4, 5
+    table = _table(6, {(bos, a): 0.6, (bos, b): 0.4, (a, a): 0.4, (a, b): 0.2, (a, 1): 0.2, (a, 3): 0.2,
+                       (b, eos): 1.0})
+    tokens, score = run_beam(student, table, bos, eos, 2, 2, 0.0)
+    expect(tokens == [b], f"beam 2, α = 0: the best sentence is 'b <eos>' (P = 0.4); greedy takes 'a' (0.6) and then "
+           f"finds at best 0.4 (P = 0.24). Got {tokens}: are all K·V candidates ranked together, and is a finished "
+           "hypothesis kept?")
+    expect_close(score, table[bos, b] + table[b, eos], "the score of 'b <eos>' with α = 0 is log 0.4")
+
+
+@test("beam_search", points=1)
+def an_early_finish_is_kept(student):
+    """<eos> at once has P = 0.5; the beam goes on extending the rest, yet nothing longer beats it per token"""
+    bos, eos = 0, 1
+    table = _table(6, {(bos, eos): 0.5, (bos, 4): 0.3, (bos, 5): 0.2, (4, 4): 0.45, (4, 5): 0.45, (4, eos): 0.1,
+                       (5, 4): 0.45, (5, 5): 0.45, (5, eos): 0.1})
+    tokens, score = run_beam(student, table, bos, eos, 2, 6, 1.0)
+    expect(tokens == [], f"the empty sentence '<eos>' (log 0.5 per token) is the best here; got {tokens}: a hypothesis "
+           "that ends with <eos> is finished, kept in the finished list with its score, and leaves the beam")
+    expect_close(score, table[bos, eos], "the empty sentence's score is log 0.5 / 1^α")
+
+
+@test("beam_search", points=1)
+def a_sentence_cut_at_max_len_counts(student):
+    """no <eos> within max_len = 3 is likely: the prefixes still live after 3 steps count as finished"""
+    table = _table(5, {(0, 2): 0.9, (0, 1): 0.1, (2, 3): 0.9, (2, 1): 0.1, (3, 2): 0.9, (3, 1): 0.1}, 1e-6)
+    tokens, score = run_beam(student, table, 0, 1, 2, 3, 0.0)
+    expect(tokens == [2, 3, 2], f"after max_len = 3 steps the prefixes still live count as finished (without <eos>), "
+           f"and '2 3 2' (P = 0.73) beats every sentence that ended with <eos> (P ≤ 0.1); got {tokens}")
