@@ -24,6 +24,8 @@ VARIANTS = {
                           "    e = np.exp(z - z.max(axis=0, keepdims=True))\n    return e / e.sum(axis=0, keepdims=True)\n",
             "no_exp": "def softmax(z):\n    import numpy as np\n    z = np.asarray(z, float)\n"
                       "    return z / z.sum(axis=-1, keepdims=True)\n",
+            "max_over_the_whole_array": "def softmax(z):\n    import numpy as np\n    z = np.asarray(z, float)\n"
+                                        "    e = np.exp(z - z.max())\n    return e / e.sum(axis=-1, keepdims=True)\n",
             "global_normalisation": "def softmax(z):\n    import numpy as np\n    z = np.asarray(z, float)\n"
                                     "    e = np.exp(z - z.max())\n    return e / e.sum()\n",
         },
