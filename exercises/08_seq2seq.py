@@ -141,6 +141,22 @@ def beam_search(log_table, bos_id, eos_id, beam_size, max_len, alpha):
 check("beam_search")
 
 # %% [markdown]
+# Try it: a toy decoder where greedy decoding goes wrong. From `<bos>` (id 2) the model says "a"
+# (id 4) with 0.6 and "b" (id 5) with 0.4; after "a" it is unsure, after "b" it is certain that the
+# sentence ends. Change `beam_size` and `alpha` and re-run.
+
+# %%
+with needs_exercise("beam_search"):
+    p = np.full((6, 6), 1e-9)
+    p[2, 4], p[2, 5] = 0.6, 0.4                                   # <bos> -> a or b
+    p[4, [4, 5, 1, 3]] = 0.4, 0.2, 0.2, 0.2                       # after a: nothing is sure
+    p[5, 0] = 1.0                                                 # after b: <eos> (id 0)
+    log_table = np.log(p / p.sum(1, keepdims=True))
+    for beam_size in (1, 2):
+        tokens, score = beam_search(log_table, bos_id=2, eos_id=0, beam_size=beam_size, max_len=3, alpha=0.0)
+        print(f"beam {beam_size}: tokens {tokens}, Σ log P = {score:.3f} (P = {np.exp(score):.3f})")
+
+# %% [markdown]
 # ## Exercise 5: `sentence_bleu`: BLEU from counts
 #
 # For a hypothesis (a token list) and its references (a list of token lists), n = 1..`max_n`:
