@@ -181,7 +181,9 @@ with needs_exercise("jacobian_norm"):
 # E, and run the backward pass to return the gradient of E with respect to **every** parameter
 # and to the initial state. No formula is given here beyond the network at the top of this
 # notebook: derive each gradient with the chain rule (every weight is shared by all T steps, so
-# ask which terms of E it touches). Use your `delta_h_step` for the recursion.
+# ask which terms of E it touches). Use your `delta_h_step` for the recursion. Write it with NumPy
+# alone: `course_lib.bptt`, the lesson's own implementation, may **not** be used here (the grader
+# gives no points to an answer that calls it), nor may autograd.
 #
 # | argument | shape | | returned gradient | shape |
 # |---|---|---|---|---|
@@ -223,9 +225,11 @@ check("bptt")
 # Nudge one weight by ±ε, rerun the forward pass, and compare the change of E with your gradient.
 
 # %%
-# NBVAL_CHECK_OUTPUT
+from course_lib.claims import claim
+
 with needs_exercise("bptt"):
     rng = np.random.default_rng(7)
+    agree = []
     D, H, M, B, T = 3, 4, 2, 2, 6
     P = {"W_xh": rng.normal(0, 0.5, (H, D)), "W_hh": rng.normal(0, 0.5, (H, H)), "b_h": rng.normal(0, 0.5, H),
          "W_hy": rng.normal(0, 0.5, (M, H)), "b_y": rng.normal(0, 0.5, M)}
@@ -241,6 +245,9 @@ with needs_exercise("bptt"):
         P[name][idx] += eps
         numeric = (E_plus - E_minus) / (2 * eps)
         print(f"∂E/∂{name}{list(idx)}: yours {grads[name][idx]:+.6f}, finite differences {numeric:+.6f}")
+        agree.append(abs(grads[name][idx] - numeric) <= 1e-6 + 1e-5 * abs(numeric))
+    # the last printed digit of a finite difference may move with the CPU; the agreement may not
+    claim(all(agree), "your gradients agree with finite differences (to 1e-5, relative)")
 
 # %% [markdown]
 # Next: notebook 05 (`notebooks/05_clipping`) turns to the remedies for the vanilla RNN: gradient

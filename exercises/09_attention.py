@@ -53,17 +53,19 @@ from course_lib.grading import check, needs_exercise
 # ## Exercise 1: `masked_softmax`
 #
 # Softmax over the last axis (the keys), where a masked key gets weight **exactly 0** and the
-# allowed keys of each query still sum to 1. Every query has at least one allowed key. Keep it
-# stable for large scores (notebook 00's softmax).
+# allowed keys of each query still sum to 1. Every query has at least one allowed key. Scores may
+# have any leading axes, `(B, T_q, T_k)` or `(B, heads, T_q, T_k)`. Keep it stable for large scores
+# (notebook 00's softmax), also when the rows differ by hundreds.
 
 # %%
 def masked_softmax(scores, mask=None):
     """scores (..., T_q, T_k), mask bool broadcastable to scores (True = may attend) or None -> weights, same shape."""
     # YOUR CODE HERE
     raise NotImplementedError(
-        'a masked score must count as −∞ BEFORE the softmax (e^−∞ = 0; zeroing weights'
-        ' afterwards leaves rows that no longer sum to 1); normalise over the keys, '
-        "the last axis, after subtracting each row's largest allowed score"
+        'a masked key must take no share of the normalisation, so the mask acts before'
+        ' the softmax, not on its result; the normalisation runs over the keys, and '
+        "the shift that keeps exp finite belongs to each query's row, not to the whole"
+        ' array (scores may have any number of leading axes)'
     )
 
 
@@ -77,15 +79,17 @@ check("masked_softmax")
 # $$\mathrm{Attention}(Q, K, V) = \mathrm{softmax}\!\Big(\frac{Q K^\top}{\sqrt d}\Big) V$$
 #
 # with `d` the size of a query (and key) vector. Return `(output (B, T_q, d_v), weights (B, T_q, T_k))`.
-# Use your `masked_softmax`.
+# Any leading axes are allowed: exercise 5 passes `(B, heads, T, d)`. Use your `masked_softmax`.
 
 # %%
 def scaled_dot_product_attention(Q, K, V, mask=None):
     """Q (B, T_q, d), K (B, T_k, d), V (B, T_k, d_v), mask bool or None -> (output (B, T_q, d_v), weights (B, T_q, T_k))."""
     # YOUR CODE HERE
     raise NotImplementedError(
-        'the scores q_i · k_j for every pair are one batched product of Q with K '
-        "transposed on its LAST two axes; divide by √d (d = the vectors' size, not T)"
+        "every query meets every key in one batched product; the keys' and the "
+        "features' axes are the last two, whatever axes (heads) come before them; the "
+        'scale is the spread of a dot product of two d-vectors, so it depends on d, '
+        'not on how many keys there are'
     )
 
 
@@ -108,9 +112,9 @@ def additive_scores(Q, K, W_q, W_k, w_v):
     """Q (B, T_q, d_q), K (B, T_k, d_k), W_q (h, d_q), W_k (h, d_k), w_v (h,) -> scores (B, T_q, T_k)."""
     # YOUR CODE HERE
     raise NotImplementedError(
-        'project first, (B, T_q, h) and (B, T_k, h), then add them for every (query, '
-        'key) pair by broadcasting over a new axis each, (B, T_q, 1, h) + (B, 1, T_k, '
-        'h); tanh acts on that sum, and w_v turns each h-vector into one number'
+        'each (query, key) pair needs its own h-vector, so the projected queries and '
+        'keys must meet on a T_q × T_k grid (broadcasting, no loop); the nonlinearity '
+        "acts on each pair's vector before w_v reduces it to one number"
     )
 
 
@@ -131,8 +135,10 @@ def split_heads(X, num_heads):
     """X (B, T, C) -> (B, num_heads, T, C / num_heads), head i = feature columns i·C/h .. (i+1)·C/h − 1."""
     # YOUR CODE HERE
     raise NotImplementedError(
-        'first cut the LAST axis into (heads, C/h), keeping T where it is; only then '
-        "move the heads' axis in front of T"
+        "the heads own consecutive slices of each position's features, so cut the "
+        'feature axis without mixing positions; a reshape straight to the output shape'
+        " mixes time and features; the heads' axis must then travel to where a batch "
+        'axis goes'
     )
 
 
@@ -159,10 +165,10 @@ def multi_head_attention(query, key, value, W_in, b_in, W_out, b_out, num_heads,
     valid (B, T_k) bool or None -> (B, T_q, C)."""
     # YOUR CODE HERE
     raise NotImplementedError(
-        'project, then split each of Q, K, V into heads: every head is a scaled dot-'
-        'product attention with d = C / num_heads; the padding mask must broadcast '
-        "over heads and queries, (B, 1, 1, T_k); merging undoes split_heads (heads' "
-        'axis back next to the features, then reshape); W_out comes last'
+        "each head is exercise 2's attention on its own slice, so its d is the size of"
+        " a head, not C; the padding mask must line up with the heads' four-axis "
+        'scores (it says nothing about heads or queries); merging undoes split_heads, '
+        'and the output projection comes last'
     )
 
 

@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # 08 · Exercises: masking, decoding and BLEU
+# # 08 · Exercises: masking, decoding, beam search and BLEU
 #
 # In NumPy, with the notebook's conventions: targets are right-padded with `pad_id`, the decoder
 # starts from the encoder's vector c, and ids `bos_id` / `eos_id` start and end a sentence.
@@ -51,7 +51,7 @@ from course_lib.grading import check, needs_exercise
 # %%
 def masked_cross_entropy(logits, targets, pad_id):
     """logits (B, T, V), targets (B, T) ids -> mean −log P(target) over the non-pad positions (a float)."""
-    ### HINT: a log-softmax over the last axis (subtract the max first); the mean is over real tokens only: divide by how many there are, not by B·T
+    ### HINT: the log-softmax over the vocabulary must stay finite for logits in the thousands; the pads are whatever pad_id says (0 may be a real word); every real token weighs the same, so count them, not B·T
     ### BEGIN SOLUTION
     z = logits - logits.max(axis=-1, keepdims=True)
     logp = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))                  # (B, T, V)
@@ -108,11 +108,13 @@ check("greedy_decode")
 # (k, w) scores $s_k + \log P(w \mid \text{prefix}_k)$. Keep the `beam_size` best of all K·V
 # candidates, best first, and return `(new_scores, parents, tokens)`, three arrays of length
 # `beam_size`: each kept candidate's score, the index k of the prefix it extends, and its token w.
+# Candidates of exactly equal score keep the order of the flat list of K·V candidates (smaller k first,
+# then smaller w), so the result is the same on every machine.
 
 # %%
 def beam_step(scores, log_probs, beam_size):
     """scores (K,), log_probs (K, V) -> (new_scores, parents, tokens), each (beam_size,), best first."""
-    ### HINT: rank all K·V candidates together (one flat list), so one prefix may get several children and another none; a candidate's position in the flat list tells both its prefix and its token (think of V as the row length)
+    ### HINT: rank all K·V candidates together, so one prefix may get several children and another none; a candidate's place in that flat ranking tells both its prefix and its token; on equal scores the flat order must survive the sort
     ### BEGIN SOLUTION
     K, V = log_probs.shape
     cand = (scores[:, None] + log_probs).ravel()                  # (K·V,)
@@ -126,7 +128,74 @@ def beam_step(scores, log_probs, beam_size):
 check("beam_step")
 
 # %% [markdown]
-# ## Exercise 4: `sentence_bleu`: BLEU from counts
+# ## Exercise 4, end to end: `beam_search` with `<eos>`, finished hypotheses and length normalisation
+#
+# A whole beam search, on a toy decoder small enough to check by brute force: the next token's
+# log-probability depends only on the last token, $\log P(w \mid \dots, v)$ = `log_table[v, w]`
+# (a `(V, V)` array; before the first prediction the last token is `bos_id`).
+#
+# * The beam starts with one live prefix, the empty one, of score 0. Every step extends the live
+#   prefixes with your `beam_step` and keeps the `beam_size` best candidates.
+# * A kept candidate that ends in `eos_id` is **finished**: it goes to a list of finished hypotheses
+#   with its score and is never extended again; the others stay live (so the beam may shrink).
+# * The search ends when no prefix is live, or after `max_len` steps; the prefixes still live then
+#   count as finished too (without `<eos>`).
+# * Among the finished hypotheses the answer is the one with the best **length-normalised** score
+#   $\frac{1}{L^\alpha}\sum \log P$, where L is the number of tokens it predicted (its `<eos>` included).
+#   With α = 0 the raw sum decides, which favours short sentences; α = 1 is a per-token average.
+#
+# Return `(tokens, score)`: the answer's tokens (a list of ints, without `<bos>` and `<eos>`) and its
+# normalised score (a float). The check compares a beam as wide as the whole search space with a
+# brute-force search over every possible sentence, and narrow beams with small hand-made tables.
+
+# %%
+def beam_search(log_table, bos_id, eos_id, beam_size, max_len, alpha):
+    """log_table (V, V): log P(w | last token v) -> (best tokens: list of ints, its normalised score: float)."""
+    ### HINT: keep, for every live prefix, its tokens and its Σ log P; the last token of each live prefix picks its row of the table; a finished hypothesis must remember its length at the moment it finished, and must leave the beam so that it is not extended; the normalisation is applied only when finished hypotheses are compared, never to the scores the beam ranks by
+    ### BEGIN SOLUTION
+    prefixes, scores = [[]], np.zeros(1)                     # live prefixes (tokens so far) and their Σ log P
+    finished = []                                            # (normalised score, tokens)
+    for t in range(1, max_len + 1):
+        last = [p[-1] if p else bos_id for p in prefixes]
+        new_scores, parents, tokens = beam_step(scores, log_table[last], beam_size)
+        live, live_scores = [], []
+        for s, k, w in zip(new_scores, parents, tokens):
+            if w == eos_id:
+                finished.append((s / t ** alpha, prefixes[k]))            # t tokens predicted, <eos> included
+            else:
+                live.append(prefixes[k] + [int(w)])
+                live_scores.append(s)
+        prefixes, scores = live, np.array(live_scores)
+        if not prefixes:
+            break
+    finished += [(s / max_len ** alpha, p) for s, p in zip(scores, prefixes)]   # still live after max_len steps
+    best_score, best = max(finished, key=lambda f: f[0])
+    return list(best), float(best_score)
+    ### END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+check("beam_search")
+
+# %% [markdown]
+# Try it: a toy decoder where greedy decoding goes wrong. From `<bos>` (id 2) the model says "a"
+# (id 4) with 0.6 and "b" (id 5) with 0.4; after "a" it is unsure, after "b" it is certain that the
+# sentence ends. Change `beam_size` and `alpha` and re-run.
+
+# %%
+with needs_exercise("beam_search"):
+    p = np.full((6, 6), 1e-9)
+    p[2, 4], p[2, 5] = 0.6, 0.4                                   # <bos> -> a or b
+    p[4, [4, 5, 1, 3]] = 0.4, 0.2, 0.2, 0.2                       # after a: nothing is sure
+    p[5, 0] = 1.0                                                 # after b: <eos> (id 0)
+    log_table = np.log(p / p.sum(1, keepdims=True))
+    for beam_size in (1, 2):
+        tokens, score = beam_search(log_table, bos_id=2, eos_id=0, beam_size=beam_size, max_len=3, alpha=0.0)
+        print(f"beam {beam_size}: tokens {tokens}, Σ log P = {score:.3f} (P = {np.exp(score):.3f})")
+
+# %% [markdown]
+# ## Exercise 5: `sentence_bleu`: BLEU from counts
 #
 # For a hypothesis (a token list) and its references (a list of token lists), n = 1..`max_n`:
 #

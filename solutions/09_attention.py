@@ -50,13 +50,14 @@ from course_lib.grading import check, needs_exercise
 # ## Exercise 1: `masked_softmax`
 #
 # Softmax over the last axis (the keys), where a masked key gets weight **exactly 0** and the
-# allowed keys of each query still sum to 1. Every query has at least one allowed key. Keep it
-# stable for large scores (notebook 00's softmax).
+# allowed keys of each query still sum to 1. Every query has at least one allowed key. Scores may
+# have any leading axes, `(B, T_q, T_k)` or `(B, heads, T_q, T_k)`. Keep it stable for large scores
+# (notebook 00's softmax), also when the rows differ by hundreds.
 
 # %%
 def masked_softmax(scores, mask=None):
     """scores (..., T_q, T_k), mask bool broadcastable to scores (True = may attend) or None -> weights, same shape."""
-    ### HINT: a masked score must count as −∞ BEFORE the softmax (e^−∞ = 0; zeroing weights afterwards leaves rows that no longer sum to 1); normalise over the keys, the last axis, after subtracting each row's largest allowed score
+    ### HINT: a masked key must take no share of the normalisation, so the mask acts before the softmax, not on its result; the normalisation runs over the keys, and the shift that keeps exp finite belongs to each query's row, not to the whole array (scores may have any number of leading axes)
     ### BEGIN SOLUTION
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
@@ -75,12 +76,12 @@ check("masked_softmax")
 # $$\mathrm{Attention}(Q, K, V) = \mathrm{softmax}\!\Big(\frac{Q K^\top}{\sqrt d}\Big) V$$
 #
 # with `d` the size of a query (and key) vector. Return `(output (B, T_q, d_v), weights (B, T_q, T_k))`.
-# Use your `masked_softmax`.
+# Any leading axes are allowed: exercise 5 passes `(B, heads, T, d)`. Use your `masked_softmax`.
 
 # %%
 def scaled_dot_product_attention(Q, K, V, mask=None):
     """Q (B, T_q, d), K (B, T_k, d), V (B, T_k, d_v), mask bool or None -> (output (B, T_q, d_v), weights (B, T_q, T_k))."""
-    ### HINT: the scores q_i · k_j for every pair are one batched product of Q with K transposed on its LAST two axes; divide by √d (d = the vectors' size, not T)
+    ### HINT: every query meets every key in one batched product; the keys' and the features' axes are the last two, whatever axes (heads) come before them; the scale is the spread of a dot product of two d-vectors, so it depends on d, not on how many keys there are
     ### BEGIN SOLUTION
     d = Q.shape[-1]
     weights = masked_softmax(Q @ np.swapaxes(K, -1, -2) / np.sqrt(d), mask)
@@ -105,7 +106,7 @@ check("scaled_dot_product_attention")
 # %%
 def additive_scores(Q, K, W_q, W_k, w_v):
     """Q (B, T_q, d_q), K (B, T_k, d_k), W_q (h, d_q), W_k (h, d_k), w_v (h,) -> scores (B, T_q, T_k)."""
-    ### HINT: project first, (B, T_q, h) and (B, T_k, h), then add them for every (query, key) pair by broadcasting over a new axis each, (B, T_q, 1, h) + (B, 1, T_k, h); tanh acts on that sum, and w_v turns each h-vector into one number
+    ### HINT: each (query, key) pair needs its own h-vector, so the projected queries and keys must meet on a T_q × T_k grid (broadcasting, no loop); the nonlinearity acts on each pair's vector before w_v reduces it to one number
     ### BEGIN SOLUTION
     features = np.tanh((Q @ W_q.T)[:, :, None, :] + (K @ W_k.T)[:, None, :, :])   # (B, T_q, T_k, h)
     return features @ w_v
@@ -127,7 +128,7 @@ check("additive_scores")
 # %%
 def split_heads(X, num_heads):
     """X (B, T, C) -> (B, num_heads, T, C / num_heads), head i = feature columns i·C/h .. (i+1)·C/h − 1."""
-    ### HINT: first cut the LAST axis into (heads, C/h), keeping T where it is; only then move the heads' axis in front of T
+    ### HINT: the heads own consecutive slices of each position's features, so cut the feature axis without mixing positions; a reshape straight to the output shape mixes time and features; the heads' axis must then travel to where a batch axis goes
     ### BEGIN SOLUTION
     B, T, C = X.shape
     return X.reshape(B, T, num_heads, C // num_heads).transpose(0, 2, 1, 3)
@@ -155,7 +156,7 @@ check("split_heads")
 def multi_head_attention(query, key, value, W_in, b_in, W_out, b_out, num_heads, valid=None):
     """query (B, T_q, C), key and value (B, T_k, C), W_in (3C, C), b_in (3C,), W_out (C, C), b_out (C,),
     valid (B, T_k) bool or None -> (B, T_q, C)."""
-    ### HINT: project, then split each of Q, K, V into heads: every head is a scaled dot-product attention with d = C / num_heads; the padding mask must broadcast over heads and queries, (B, 1, 1, T_k); merging undoes split_heads (heads' axis back next to the features, then reshape); W_out comes last
+    ### HINT: each head is exercise 2's attention on its own slice, so its d is the size of a head, not C; the padding mask must line up with the heads' four-axis scores (it says nothing about heads or queries); merging undoes split_heads, and the output projection comes last
     ### BEGIN SOLUTION
     B, T_q, C = query.shape
     W_q, W_k, W_v = np.split(W_in, 3, axis=0)

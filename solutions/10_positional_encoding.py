@@ -49,7 +49,7 @@ from course_lib.grading import check, needs_exercise
 # %%
 def sinusoidal_encoding(n, d):
     """n positions, d (even) dimensions -> P (n, d) float64."""
-    ### HINT: compute one (n, d/2) table of angles i / 10000^(2j/d), broadcasting a column of positions against a row of 2j = 0, 2, ..., d − 2; the exponent uses 2j (the even column's index) for BOTH columns of a pair; sines go to the even columns, cosines to the odd ones
+    ### HINT: refuse an odd d before anything else; the two columns of a pair share one frequency, set by the even column's index; positions against frequencies is a grid of angles (broadcasting, no loop); which of sine and cosine goes in the even column?
     ### BEGIN SOLUTION
     if d % 2:
         raise ValueError(f"d must be even, got {d}")
@@ -73,14 +73,17 @@ check("sinusoidal_encoding")
 #
 # $$\sqrt d \; X + P_{0..T-1}$$
 #
-# The embeddings are scaled by √d (as in the Transformer paper) so that the entries of P, which are
-# all in [−1, 1], do not drown them; the positions are **not** scaled. Every sequence of the batch
-# gets the same P.
+# Why √d (as in the Transformer paper): an embedding table is initialised with entries of size about
+# 1/√d (a whole embedding vector then has length about 1, like the rest of the model's vectors). P's
+# entries are sines and cosines, of size about 1, and would drown such small entries; multiplied by
+# √d, the embeddings' entries are of size about 1 too, and neither term drowns the other. The
+# positions are **not** scaled. Every sequence of the batch gets the same P. (The checks feed
+# embeddings of that size, N(0, 1/d).)
 
 # %%
 def add_positions(X, P):
     """X (B, T, d), P (max_len, d) with max_len ≥ T -> (B, T, d)."""
-    ### HINT: only the first T rows of P belong to this batch; a (T, d) matrix broadcasts against (B, T, d) over the batch axis by itself; the scale is the square root of the feature size d (X's last axis), not of T, and applies to X only
+    ### HINT: P was computed for max_len positions and this batch has T; every sequence gets the same positions without a loop; the scale belongs to the embeddings alone and depends on their width, not on T
     ### BEGIN SOLUTION
     B, T, d = X.shape
     return X * np.sqrt(d) + P[:T]
@@ -101,7 +104,7 @@ check("add_positions")
 # %%
 def causal_mask(T):
     """T -> (T, T) bool, mask[t, s] = True iff s ≤ t."""
-    ### HINT: the allowed pairs are a lower triangle, the diagonal included (a position sees itself); rows are queries, columns keys
+    ### HINT: row t is a query and column s a key: which keys lie in t's past, and does t count as its own past? The result is a mask, so its dtype is bool, not 0/1 numbers
     ### BEGIN SOLUTION
     return np.tril(np.ones((T, T), dtype=bool))
     ### END SOLUTION
@@ -114,18 +117,18 @@ check("causal_mask")
 # %% [markdown]
 # ## Exercise 4, end to end: `causal_self_attention`
 #
-# One head of a Transformer LM's self-attention. From embeddings `X` (B, T, d) and a positional
-# encoding `P` (max_len, d): add the positions (your `add_positions`), project to queries, keys and
-# values with `W_q`, `W_k`, `W_v` (each `(d, d_k)`, row vectors: `Q = H @ W_q`), score with
-# Q Kᵀ / √d_k, mask the future with your `causal_mask` (a masked score counts as −∞ before the
-# softmax), softmax over the keys, and average the values. Return `(output (B, T, d_k), weights (B, T, T))`.
+# One head of a Transformer LM's self-attention, built from your pieces. The input is the embeddings
+# `X` (B, T, d) with their positions from `P` (max_len, d) (your `add_positions`); queries, keys and
+# values are its projections by `W_q`, `W_k`, `W_v`, each `(d, d_k)` and applied to row vectors; the
+# weights are notebook 09's scaled dot-product attention, softmax(Q Kᵀ / √d_k), with your
+# `causal_mask` keeping every position from the future. Return `(output (B, T, d_k), weights (B, T, T))`.
 #
 # The public check proves the property that matters: changing a future token never changes an earlier output.
 
 # %%
 def causal_self_attention(X, P, W_q, W_k, W_v):
     """X (B, T, d), P (max_len, d), W_q/W_k/W_v (d, d_k) -> (output (B, T, d_k), weights (B, T, T))."""
-    ### HINT: the queries, keys and values are all projections of the same H = add_positions(X, P); √d_k is the size of a query, not T or d; the mask goes in as −∞ scores, then the softmax runs over the last axis (the keys) after subtracting each row's maximum
+    ### HINT: queries, keys and values are all read from the same input, the embeddings with their positions; the scale is the size of one query vector; the future must be excluded before the softmax (a weight zeroed afterwards leaves rows that no longer sum to 1)
     ### BEGIN SOLUTION
     H = add_positions(X, P)
     Q, K, V = H @ W_q, H @ W_k, H @ W_v

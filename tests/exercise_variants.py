@@ -14,7 +14,6 @@ DEPENDS = {"01_ngrams": {"make_windows": ["train_window_lm"], "WindowLM": ["trai
            "09_attention": {"masked_softmax": ["scaled_dot_product_attention", "multi_head_attention"],
                             "scaled_dot_product_attention": ["multi_head_attention"],
                             "split_heads": ["multi_head_attention"]}}
-DEPENDS["08_seq2seq"] = {}
 
 # 05's end-to-end exercise: one correct training loop with one piece changed. exploding_irnn is the notebook's given model.
 _TRAIN05 = ("import numpy as np\nimport torch\nfrom course_lib import tasks\n"
@@ -39,6 +38,8 @@ VARIANTS = {
                           "    e = np.exp(z - z.max(axis=0, keepdims=True))\n    return e / e.sum(axis=0, keepdims=True)\n",
             "no_exp": "def softmax(z):\n    import numpy as np\n    z = np.asarray(z, float)\n"
                       "    return z / z.sum(axis=-1, keepdims=True)\n",
+            "max_over_the_whole_array": "def softmax(z):\n    import numpy as np\n    z = np.asarray(z, float)\n"
+                                        "    e = np.exp(z - z.max())\n    return e / e.sum(axis=-1, keepdims=True)\n",
             "global_normalisation": "def softmax(z):\n    import numpy as np\n    z = np.asarray(z, float)\n"
                                     "    e = np.exp(z - z.max())\n    return e / e.sum()\n",
         },
@@ -112,6 +113,9 @@ VARIANTS = {
             "no_padding_drops_the_start": "import torch\ndef make_windows(ids, window, bos_id):\n"
                                           "    X = [ids[t - window:t] for t in range(window, len(ids))]\n"
                                           "    return torch.tensor(X), torch.tensor(list(ids[window:]))\n",
+            "pads_with_0_not_bos_id": "import torch\ndef make_windows(ids, window, bos_id):\n"
+                                      "    p = [0] * window + list(ids)\n"
+                                      "    return torch.tensor([p[t:t + window] for t in range(len(ids))]), torch.tensor(list(ids))\n",
             "newest_first": "import torch\ndef make_windows(ids, window, bos_id):\n"
                             "    p = [bos_id] * window + list(ids)\n"
                             "    return torch.tensor([p[t:t + window][::-1] for t in range(len(ids))]), torch.tensor(list(ids))\n",
@@ -156,6 +160,9 @@ VARIANTS = {
                                        "    X, Y = make_windows(ids, window, bos_id)\n"
                                        "    model = WindowLM(vocab_size, window, 8, 32)\n    losses = []\n    for _ in range(steps):\n        _, loss = model(X, Y)\n        loss.backward()\n        with torch.no_grad():\n            for p in model.parameters(): p -= lr * p.grad\n"
                                        "        losses.append(loss.item())\n    return losses, model.state_dict()\n",
+            "embeddings_never_updated": "import torch\ndef train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):\n    torch.manual_seed(seed)\n    X, Y = make_windows(ids, window, bos_id)\n    model = WindowLM(vocab_size, window, 8, 32)\n    losses = []\n    for _ in range(steps):\n        _, loss = model(X, Y)\n        for p in model.parameters(): p.grad = None\n        loss.backward()\n        with torch.no_grad():\n            for n, p in model.named_parameters():\n                if not n.startswith('embed'): p -= lr * p.grad\n        losses.append(loss.item())\n    return losses, model.state_dict()\n",
+            "learning_rate_ignored": "import torch\ndef train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):\n    torch.manual_seed(seed)\n    X, Y = make_windows(ids, window, bos_id)\n    model = WindowLM(vocab_size, window, 8, 32)\n    losses = []\n    for _ in range(steps):\n        _, loss = model(X, Y)\n        for p in model.parameters(): p.grad = None\n        loss.backward()\n        with torch.no_grad():\n            for p in model.parameters(): p -= 0.5 * p.grad\n        losses.append(loss.item())\n    return losses, model.state_dict()\n",
+            "windows_padded_with_0": "import torch\ndef train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):\n    torch.manual_seed(seed)\n    X, Y = make_windows(ids, window, 0)\n    model = WindowLM(vocab_size, window, 8, 32)\n    losses = []\n    for _ in range(steps):\n        _, loss = model(X, Y)\n        for p in model.parameters(): p.grad = None\n        loss.backward()\n        with torch.no_grad():\n            for p in model.parameters(): p -= lr * p.grad\n        losses.append(loss.item())\n    return losses, model.state_dict()\n",
             "returns_the_untrained_weights": "import torch\ndef train_window_lm(ids, vocab_size, bos_id, window, steps, lr, seed):\n    torch.manual_seed(seed)\n"
                                              "    X, Y = make_windows(ids, window, bos_id)\n"
                                              "    model = WindowLM(vocab_size, window, 8, 32)\n"
@@ -232,6 +239,8 @@ VARIANTS = {
                                "    y = torch.stack([ids[max(int(s) - 1, 0):max(int(s) - 1, 0) + seq_len] for s in starts])\n    return x, y\n",
             "shift_by_two": "import torch\ndef lm_batch(ids, starts, seq_len):\n    ids = torch.as_tensor(ids, dtype=torch.long)\n    x = torch.stack([ids[int(s):int(s) + seq_len] for s in starts])\n"
                             "    y = torch.stack([torch.cat([ids[int(s) + 2:int(s) + seq_len + 2], ids[-1:]])[:seq_len] for s in starts])\n    return x, y\n",
+            "float_tensors": "import torch\ndef lm_batch(ids, starts, seq_len):\n    ids = torch.as_tensor(ids, dtype=torch.float32)\n    x = torch.stack([ids[int(s):int(s) + seq_len] for s in starts])\n"
+                             "    y = torch.stack([ids[int(s) + 1:int(s) + seq_len + 1] for s in starts])\n    return x, y\n",
             "swapped": "import torch\ndef lm_batch(ids, starts, seq_len):\n    ids = torch.as_tensor(ids, dtype=torch.long)\n    x = torch.stack([ids[int(s):int(s) + seq_len] for s in starts])\n"
                        "    y = torch.stack([ids[int(s) + 1:int(s) + seq_len + 1] for s in starts])\n    return y, x\n",
         },
@@ -240,6 +249,12 @@ VARIANTS = {
                                    "        logits = torch.softmax(torch.stack(states, 1) @ self.W_hy.T + self.b_y, -1)\n        loss = None if targets is None else F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))\n        return logits, loss\n",
             "loss_summed": "import torch\nimport torch.nn.functional as F\nfrom torch import nn\nclass RNNLanguageModel(nn.Module):\n    def __init__(self, vocab_size, embed_dim, hidden_size):\n        super().__init__()\n        self.embed = nn.Embedding(vocab_size, embed_dim)\n        s = 1 / hidden_size ** 0.5\n        self.W_xh = nn.Parameter(torch.empty(hidden_size, embed_dim).uniform_(-s, s))\n        self.W_hh = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-s, s))\n        self.b_h = nn.Parameter(torch.zeros(hidden_size))\n        self.W_hy = nn.Parameter(torch.empty(vocab_size, hidden_size).uniform_(-s, s))\n        self.b_y = nn.Parameter(torch.zeros(vocab_size))\n    def forward(self, idx, targets=None):\n        x = self.embed(idx)\n        h = torch.zeros(idx.shape[0], self.W_hh.shape[0])\n        states = []\n        for t in range(idx.shape[1]):\n            h = torch.tanh(x[:, t] @ self.W_xh.T + h @ self.W_hh.T + self.b_h)\n            states.append(h)\n        logits = torch.stack(states, 1) @ self.W_hy.T + self.b_y\n"
                            "        loss = None if targets is None else F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction='sum')\n"
+                           "        return logits, loss\n",
+            "h_detached_every_step": "import torch\nimport torch.nn.functional as F\nfrom torch import nn\nclass RNNLanguageModel(nn.Module):\n    def __init__(self, vocab_size, embed_dim, hidden_size):\n        super().__init__()\n        self.embed = nn.Embedding(vocab_size, embed_dim)\n        s = 1 / hidden_size ** 0.5\n        self.W_xh = nn.Parameter(torch.empty(hidden_size, embed_dim).uniform_(-s, s))\n        self.W_hh = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-s, s))\n        self.b_h = nn.Parameter(torch.zeros(hidden_size))\n        self.W_hy = nn.Parameter(torch.empty(vocab_size, hidden_size).uniform_(-s, s))\n        self.b_y = nn.Parameter(torch.zeros(vocab_size))\n    def forward(self, idx, targets=None):\n        x = self.embed(idx)\n        h = torch.zeros(idx.shape[0], self.W_hh.shape[0])\n        states = []\n        for t in range(idx.shape[1]):\n            h = torch.tanh(x[:, t] @ self.W_xh.T + h.detach() @ self.W_hh.T + self.b_h)\n            states.append(h)\n        logits = torch.stack(states, 1) @ self.W_hy.T + self.b_y\n"
+                           "        loss = None if targets is None else F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))\n"
+                           "        return logits, loss\n",
+            "h_kept_between_calls": "import torch\nimport torch.nn.functional as F\nfrom torch import nn\nclass RNNLanguageModel(nn.Module):\n    def __init__(self, vocab_size, embed_dim, hidden_size):\n        super().__init__()\n        self.embed = nn.Embedding(vocab_size, embed_dim)\n        s = 1 / hidden_size ** 0.5\n        self.W_xh = nn.Parameter(torch.empty(hidden_size, embed_dim).uniform_(-s, s))\n        self.W_hh = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-s, s))\n        self.b_h = nn.Parameter(torch.zeros(hidden_size))\n        self.W_hy = nn.Parameter(torch.empty(vocab_size, hidden_size).uniform_(-s, s))\n        self.b_y = nn.Parameter(torch.zeros(vocab_size))\n    def forward(self, idx, targets=None):\n        x = self.embed(idx)\n        h = getattr(self, 'h_last', None)\n        if h is None or h.shape[0] != idx.shape[0]:\n            h = torch.zeros(idx.shape[0], self.W_hh.shape[0])\n        states = []\n        for t in range(idx.shape[1]):\n            h = torch.tanh(x[:, t] @ self.W_xh.T + h @ self.W_hh.T + self.b_h)\n            states.append(h)\n        self.h_last = h.detach()\n        logits = torch.stack(states, 1) @ self.W_hy.T + self.b_y\n"
+                           "        loss = None if targets is None else F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))\n"
                            "        return logits, loss\n",
             "h_not_carried": "import torch\nimport torch.nn.functional as F\nfrom torch import nn\nclass RNNLanguageModel(nn.Module):\n    def __init__(self, vocab_size, embed_dim, hidden_size):\n        super().__init__()\n        self.embed = nn.Embedding(vocab_size, embed_dim)\n        s = 1 / hidden_size ** 0.5\n        self.W_xh = nn.Parameter(torch.empty(hidden_size, embed_dim).uniform_(-s, s))\n        self.W_hh = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-s, s))\n        self.b_h = nn.Parameter(torch.zeros(hidden_size))\n        self.W_hy = nn.Parameter(torch.empty(vocab_size, hidden_size).uniform_(-s, s))\n        self.b_y = nn.Parameter(torch.zeros(vocab_size))\n    def forward(self, idx, targets=None):\n        x = self.embed(idx)\n        h = torch.zeros(idx.shape[0], self.W_hh.shape[0])\n        states = []\n        for t in range(idx.shape[1]):\n"
                              "            states.append(torch.tanh(x[:, t] @ self.W_xh.T + h @ self.W_hh.T + self.b_h))\n"
@@ -253,6 +268,10 @@ VARIANTS = {
                                    "        model.zero_grad()\n        loss.backward()\n        with torch.no_grad():\n            for p in model.parameters():\n                p -= lr * p.grad\n        losses.append(loss.item())\n    return losses, dict(model.named_parameters())\n",
             "parameters_never_updated": "import torch\ndef train_lm(ids, vocab_size, steps, seq_len=8, batch_size=8, lr=1.0, seed=0):\n    torch.manual_seed(seed)\n    model = RNNLanguageModel(vocab_size, 16, 32)\n    gen = torch.Generator().manual_seed(seed)\n    losses = []\n    for _ in range(steps):\n        starts = torch.randint(0, len(ids) - seq_len, (batch_size,), generator=gen)\n        x, y = lm_batch(ids, starts, seq_len)\n        _, loss = model(x, y)\n"
                                  "        model.zero_grad()\n        loss.backward()\n        losses.append(loss.item())\n    return losses, dict(model.named_parameters())\n",
+            "recurrent_weights_never_updated": "import torch\ndef train_lm(ids, vocab_size, steps, seq_len=8, batch_size=8, lr=1.0, seed=0):\n    torch.manual_seed(seed)\n    model = RNNLanguageModel(vocab_size, 16, 32)\n    gen = torch.Generator().manual_seed(seed)\n    losses = []\n    for _ in range(steps):\n        starts = torch.randint(0, len(ids) - seq_len, (batch_size,), generator=gen)\n        x, y = lm_batch(ids, starts, seq_len)\n        _, loss = model(x, y)\n        model.zero_grad()\n        loss.backward()\n        with torch.no_grad():\n            for n, p in model.named_parameters():\n                if n not in ('W_xh', 'W_hh', 'b_h'): p -= lr * p.grad\n        losses.append(loss.item())\n    return losses, dict(model.named_parameters())\n",
+            "embedding_never_updated": "import torch\ndef train_lm(ids, vocab_size, steps, seq_len=8, batch_size=8, lr=1.0, seed=0):\n    torch.manual_seed(seed)\n    model = RNNLanguageModel(vocab_size, 16, 32)\n    gen = torch.Generator().manual_seed(seed)\n    losses = []\n    for _ in range(steps):\n        starts = torch.randint(0, len(ids) - seq_len, (batch_size,), generator=gen)\n        x, y = lm_batch(ids, starts, seq_len)\n        _, loss = model(x, y)\n        model.zero_grad()\n        loss.backward()\n        with torch.no_grad():\n            for n, p in model.named_parameters():\n                if n != 'embed.weight': p -= lr * p.grad\n        losses.append(loss.item())\n    return losses, dict(model.named_parameters())\n",
+            "gradients_never_cleared": "import torch\ndef train_lm(ids, vocab_size, steps, seq_len=8, batch_size=8, lr=1.0, seed=0):\n    torch.manual_seed(seed)\n    model = RNNLanguageModel(vocab_size, 16, 32)\n    gen = torch.Generator().manual_seed(seed)\n    losses = []\n    for _ in range(steps):\n        starts = torch.randint(0, len(ids) - seq_len, (batch_size,), generator=gen)\n        x, y = lm_batch(ids, starts, seq_len)\n        _, loss = model(x, y)\n        loss.backward()\n        with torch.no_grad():\n            for n, p in model.named_parameters():\n                if True: p -= lr * p.grad\n        losses.append(loss.item())\n    return losses, dict(model.named_parameters())\n",
+            "learning_rate_ignored": "import torch\ndef train_lm(ids, vocab_size, steps, seq_len=8, batch_size=8, lr=1.0, seed=0):\n    torch.manual_seed(seed)\n    model = RNNLanguageModel(vocab_size, 16, 32)\n    gen = torch.Generator().manual_seed(seed)\n    losses = []\n    for _ in range(steps):\n        starts = torch.randint(0, len(ids) - seq_len, (batch_size,), generator=gen)\n        x, y = lm_batch(ids, starts, seq_len)\n        _, loss = model(x, y)\n        model.zero_grad()\n        loss.backward()\n        with torch.no_grad():\n            for n, p in model.named_parameters():\n                if True: p -= 1.0 * p.grad\n        losses.append(loss.item())\n    return losses, dict(model.named_parameters())\n",
             "moves_up_the_gradient": "import torch\ndef train_lm(ids, vocab_size, steps, seq_len=8, batch_size=8, lr=1.0, seed=0):\n    torch.manual_seed(seed)\n    model = RNNLanguageModel(vocab_size, 16, 32)\n    gen = torch.Generator().manual_seed(seed)\n    losses = []\n    for _ in range(steps):\n        starts = torch.randint(0, len(ids) - seq_len, (batch_size,), generator=gen)\n        x, y = lm_batch(ids, starts, seq_len)\n        _, loss = model(x, y)\n"
                                "        model.zero_grad()\n        loss.backward()\n        with torch.no_grad():\n            for p in model.parameters():\n                p += lr * p.grad\n        losses.append(loss.item())\n    return losses, dict(model.named_parameters())\n",
             "predicts_the_previous_token": "import torch\ndef train_lm(ids, vocab_size, steps, seq_len=8, batch_size=8, lr=1.0, seed=0):\n    torch.manual_seed(seed)\n    model = RNNLanguageModel(vocab_size, 16, 32)\n    gen = torch.Generator().manual_seed(seed)\n    losses = []\n    for _ in range(steps):\n        starts = torch.randint(0, len(ids) - seq_len, (batch_size,), generator=gen)\n        x, y = lm_batch(ids, starts, seq_len)\n        _, loss = model(y, x)\n"
@@ -722,6 +741,8 @@ VARIANTS["09_attention"] = {
         "mask_inverted": _msm09(fill="scores = np.where(mask, -np.inf, scores)"),
         "softmax_over_queries": _msm09(axis="-2"),
         "no_max_shift": _msm09(shift=""),
+        "max_over_the_whole_array": _msm09(shift=" - scores.max()"),
+        "axis_2_not_the_last": _msm09(axis="2"),
     },
     "scaled_dot_product_attention": {
         "no_sqrt_d": _SDPA09.format(**{**_SDPA09_OK, "scale": ""}),
@@ -730,6 +751,7 @@ VARIANTS["09_attention"] = {
                                                     "after": "w = w if mask is None else w * mask"}),
         "softmax_over_queries": _SDPA09.format(**{**_SDPA09_OK, "axis": "-2"}),
         "weights_times_keys": _SDPA09.format(**{**_SDPA09_OK, "values": "K"}),
+        "three_axes_only": _SDPA09.replace("np.swapaxes(K, -1, -2)", "K.transpose(0, 2, 1)").format(**_SDPA09_OK),
     },
     "additive_scores": {
         "no_tanh": _ADD09.format(ret="f @ w_v"),
@@ -778,12 +800,33 @@ _BLEU08_OK = dict(merge="|=", clip="min(k, most[g])", mean="np.log(matched / tot
                   r="min((len(ref) for ref in references), key=lambda L: (abs(L - c), L))",
                   bp="1.0 if c >= r else np.exp(1 - r / c)", geo="np.exp(log_p)")
 
+_BEAMSEARCH08 = ("import numpy as np\ndef beam_search(log_table, bos_id, eos_id, beam_size, max_len, alpha):\n"
+                 "    prefixes, scores, finished = [[]], np.zeros(1), []\n"
+                 "    for t in range(1, max_len + 1):\n"
+                 "        last = [p[-1] if p else bos_id for p in prefixes]\n"
+                 "        new_scores, parents, tokens = beam_step(scores, log_table[last], beam_size)\n"
+                 "        live, live_scores = [], []\n"
+                 "        for s, k, w in zip(new_scores, parents, tokens):\n"
+                 "            if {is_eos}:\n                finished.append(({fin}, prefixes[k]))\n"
+                 "            else:\n                live.append(prefixes[k] + [int(w)])\n                live_scores.append(s)\n"
+                 "        prefixes, scores = live, np.array(live_scores)\n"
+                 "        if not prefixes:\n            break\n"
+                 "    {at_max}\n"
+                 "    best_score, best = max(finished or [(-np.inf, [])], key=lambda f: f[0])\n"
+                 "    return list(best), float(best_score)\n")
+_BEAMSEARCH08_OK = dict(is_eos="w == eos_id", fin="s / t ** alpha",
+                        at_max="finished += [(s / max_len ** alpha, p) for s, p in zip(scores, prefixes)]")
+DEPENDS["08_seq2seq"] = {"beam_step": ["beam_search"]}
+
 VARIANTS["08_seq2seq"] = {
     "masked_cross_entropy": {
         "pads_counted": _CE08.format(ret="float(nll.mean())"),
         "divided_by_all_positions": _CE08.format(ret="float((nll * mask).sum() / targets.size)"),
         "mean_of_sentence_means": _CE08.format(ret="float(np.mean((nll * mask).sum(1) / mask.sum(1)))"),
         "sum_not_mean": _CE08.format(ret="float((nll * mask).sum())"),
+        "pad_id_taken_to_be_0": _CE08.format(ret="float((nll * (targets != 0)).sum() / (targets != 0).sum())"),
+        "no_max_shift": _CE08.replace("    z = logits - logits.max(axis=-1, keepdims=True)\n", "    z = logits\n").format(
+            ret="float((nll * mask).sum() / mask.sum())"),
     },
     "greedy_decode": {
         "stops_too_late": _GREEDY08.format(**{**_GREEDY08_OK, "stop": "        out.append(prev)\n"
@@ -802,16 +845,31 @@ VARIANTS["08_seq2seq"] = {
         "prefix_scores_ignored": _BEAM08.format(cand="log_probs + 0 * scores[:, None]",
                                                 ret="(scores[:, None] + log_probs).ravel()[best], best // V, best % V"),
         "parent_index_modulo": _BEAM08.format(cand="scores[:, None] + log_probs", ret="cand[best], best % K, best % V"),
+        "ties_broken_backwards": _BEAM08.replace("np.argsort(-cand, kind='stable')[:beam_size]",
+                                                 "np.argsort(cand, kind='stable')[::-1][:beam_size]").format(
+            cand="scores[:, None] + log_probs", ret="cand[best], best // V, best % V"),
         "worst_first": ("import numpy as np\ndef beam_step(scores, log_probs, beam_size):\n    K, V = log_probs.shape\n"
                         "    cand = (scores[:, None] + log_probs).ravel()\n"
                         "    best = np.argsort(cand, kind='stable')[-beam_size:]\n"
                         "    return cand[best], best // V, best % V\n"),
+    },
+    "beam_search": {
+        "no_length_normalisation": _BEAMSEARCH08.format(**{**_BEAMSEARCH08_OK, "fin": "s", "at_max":
+                                                           "finished += [(s, p) for s, p in zip(scores, prefixes)]"}),
+        "length_without_the_eos": _BEAMSEARCH08.format(**{**_BEAMSEARCH08_OK, "fin": "s / max(t - 1, 1) ** alpha"}),
+        "eos_extended_like_any_token": _BEAMSEARCH08.format(**{**_BEAMSEARCH08_OK, "is_eos": "False"}),
+        "unfinished_at_max_len_dropped": _BEAMSEARCH08.format(**{**_BEAMSEARCH08_OK, "at_max": "pass"}),
     },
     "sentence_bleu": {
         "no_brevity_penalty": _BLEU08.format(**{**_BLEU08_OK, "bp": "1.0"}),
         "unclipped_counts": _BLEU08.format(**{**_BLEU08_OK, "clip": "k if most[g] else 0"}),
         "clip_by_sum_over_references": _BLEU08.format(**{**_BLEU08_OK, "merge": "+="}),
         "longest_reference": _BLEU08.format(**{**_BLEU08_OK, "r": "max(len(ref) for ref in references)"}),
+        "shortest_reference": _BLEU08.format(**{**_BLEU08_OK, "r": "min(len(ref) for ref in references)"}),
+        "closest_tie_to_the_longer": _BLEU08.format(**{**_BLEU08_OK, "r": "min((len(ref) for ref in references), "
+                                                                        "key=lambda L: (abs(L - c), -L))"}),
+        "zero_precision_skipped": _BLEU08.format(**{**_BLEU08_OK, "mean": "np.log(matched / total) / max_n"}).replace(
+            "        if matched == 0:\n            return 0.0\n", "        if matched == 0:\n            continue\n"),
         "arithmetic_mean": _BLEU08.format(**{**_BLEU08_OK, "mean": "(matched / total) / max_n", "geo": "log_p"}),
     },
 }
@@ -849,6 +907,10 @@ VARIANTS["10_positional_encoding"] = {
                                              "odd": "np.cos(i / 10000 ** (j2 / 2 / d))"}),
         "odd_column_own_exponent": _PE10.format(**{**_PE10_OK, "odd": "np.cos(i / 10000 ** ((j2 + 1) / d))"}),
         "sines_then_cosines": _PE10.format(**{**_PE10_OK, "ret": "np.concatenate([P[:, 0::2], P[:, 1::2]], axis=1)"}),
+        "odd_d_accepted_column_by_column": ("import numpy as np\ndef sinusoidal_encoding(n, d):\n"
+                                            "    i, k = np.arange(n)[:, None], np.arange(d)[None, :]\n"
+                                            "    angle = i / 10000 ** ((k - k % 2) / d)\n"
+                                            "    return np.where(k % 2 == 0, np.sin(angle), np.cos(angle))\n"),
         "positions_from_one": _PE10.format(**{**_PE10_OK, "even": "np.sin((i + 1) / 10000 ** (j2 / d))",
                                               "odd": "np.cos((i + 1) / 10000 ** (j2 / d))"}),
     },
@@ -864,6 +926,8 @@ VARIANTS["10_positional_encoding"] = {
         "one_step_ahead": _MASK10.format(ret="np.tril(np.ones((T, T), dtype=bool), 1)"),
         "transposed": _MASK10.format(ret="np.triu(np.ones((T, T), dtype=bool))"),
         "no_mask": _MASK10.format(ret="np.ones((T, T), dtype=bool)"),
+        "float_mask": _MASK10.format(ret="np.tril(np.ones((T, T)))"),
+        "int_mask": _MASK10.format(ret="np.tril(np.ones((T, T), dtype=int))"),
     },
     "causal_self_attention": {
         "no_mask": _CSA10.format(**{**_CSA10_OK, "mask": "True"}),

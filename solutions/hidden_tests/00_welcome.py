@@ -43,6 +43,13 @@ def shift_invariance(student):
     expect_close(p, _softmax(z), "softmax should not change when a constant is added to a row")
 
 
+@test("softmax", points=1)
+def rows_far_apart(student):
+    """a (3, 4) batch whose rows sit at 0, 500 and 1000: every row sums to 1"""
+    z = rng.normal(size=(3, 4)) + np.array([[0.0], [500.0], [1000.0]])
+    expect_close(student.call("softmax", z), _softmax(z), "rows far apart: shift each row by its own maximum")
+
+
 @test("cross_entropy", points=1)
 def random_batch(student):
     """a random (7, 11) batch against the reference"""

@@ -270,3 +270,21 @@ def seeded_and_reproducible(student):
            "before building the model")
     expect(not np.allclose(a, c), "seeds 5 and 6 gave identical losses: is the seed used?")
     expect(np.all(np.diff(a[:10]) < 0.05), "the loss should fall over the first steps of full-batch gradient descent")
+
+
+# ----------------------------------------------------------------------------- the update rule, by construction
+# The reference (plain gradient descent from the student's own seeded start) and its messages are the public file's.
+import importlib.util as _ilu  # noqa: E402
+
+from course_lib.grading import paths as _paths  # noqa: E402
+
+_spec = _ilu.spec_from_file_location("_public_01", _paths.PUBLIC_TESTS / "01_ngrams.py")
+_public = _ilu.module_from_spec(_spec)
+_spec.loader.exec_module(_public)
+
+
+@test("train_window_lm", points=1)
+def three_steps_of_gradient_descent_another_setting(student):
+    """V 9, bos_id 8, window 3, lr 0.8, seed 11: the first three steps equal plain gradient descent"""
+    ids = [int(i) for i in np.random.default_rng(5).integers(0, 8, size=21)]
+    _public.check_update_rule(student, ids, V=9, bos=8, window=3, lr=0.8, seed=11, steps=3)

@@ -258,3 +258,27 @@ def seeded_and_uses_its_arguments(student):
     frozen = as_array(frozen, "losses", shape=(20,))
     expect(abs(frozen[-5:].mean() - frozen[:5].mean()) < 0.2 and abs(frozen.mean() - np.log(5)) < 0.5,
            "with lr = 0 nothing should be learned: use the lr argument in the update")
+
+
+# ----------------------------------------------------------------------------- h_0 and the update rule, other sizes
+# The references and their messages are the public file's.
+import importlib.util as _ilu  # noqa: E402
+
+from course_lib.grading import paths as _paths  # noqa: E402
+
+_spec = _ilu.spec_from_file_location("_public_03", _paths.PUBLIC_TESTS / "03_rnn.py")
+_public = _ilu.module_from_spec(_spec)
+_spec.loader.exec_module(_public)
+
+
+@test("RNNLanguageModel", points=1)
+def no_state_survives_a_call(student):
+    """four calls of one model, batch sizes 3, 3, 1, 3: every call starts from h_0 = 0"""
+    _public.check_fresh_state(student, 9, 4, 6, [(3, 7), (3, 2), (1, 5), (3, 7)], np.random.default_rng(77))
+
+
+@test("train_lm", points=1)
+def three_steps_of_gradient_descent(student):
+    """V 6, seq_len 9, batch 2, lr 0.35, seed 5: the first three steps equal θ ← θ − lr ∂loss/∂θ"""
+    ids = [int(i) for i in np.random.default_rng(8).permutation(np.arange(10) % 6)]
+    _public.check_train_update(student, ids, V=6, seq_len=9, batch_size=2, lr=0.35, seed=5, steps=3)

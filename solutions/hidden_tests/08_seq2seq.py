@@ -96,6 +96,17 @@ def many_shapes_and_one_live_beam(student):
         expect_close(out[2], want[2], f"K={lp.shape[0]}, V={lp.shape[1]}: tokens")
 
 
+@test("beam_step", points=1)
+def ties_across_three_beams(student):
+    """K = 3, V = 4, many exactly equal candidates: ties keep the flat order (smaller k, then smaller w)"""
+    scores = np.array([-2.0, -1.5, -2.0])
+    lp = np.log(np.array([[0.25, 0.25, 0.25, 0.25], [0.125, 0.375, 0.125, 0.375], [0.25, 0.25, 0.25, 0.25]]))
+    out = student.call("beam_step", scores, lp, 6)
+    want = _beam_step(scores, lp, 6)
+    expect_close(out[1], want[1], "tied candidates: parents in the flat order")
+    expect_close(out[2], want[2], "tied candidates: tokens in the flat order")
+
+
 @test("sentence_bleu", points=1)
 def against_course_bleu_many_cases(student):
     """random sentences over a 6-word vocabulary, 1 to 3 references, lengths 4 to 14; ties in the closest length"""
@@ -128,3 +139,46 @@ def zero_precision_and_max_n(student):
     got = _scalar(student.call("sentence_bleu", h, refs, 2), "sentence_bleu(..., max_n=2)")
     expect_close(got, bleu.sentence_bleu(h, refs, max_n=2, smooth="none", effective_order=False),
                  "with max_n = 2 the geometric mean is over p_1 and p_2 only")
+
+
+# ----------------------------------------------------------------------------- beam_search: other tables, ids and α
+import importlib.util as _ilu  # noqa: E402
+
+from course_lib.grading import paths as _paths  # noqa: E402
+
+_spec = _ilu.spec_from_file_location("_public_08", _paths.PUBLIC_TESTS / "08_seq2seq.py")
+_public = _ilu.module_from_spec(_spec)
+_spec.loader.exec_module(_public)
+
+
+@test("beam_search", points=1)
+def wide_beams_on_other_tables(student):
+    """V 4-6, max_len 3-4, α 0, 0.6, 1, ids anywhere: the wide beam is the brute-force best"""
+    for V, max_len, bos, eos, alpha, seed in ((4, 4, 0, 3, 0.6, 1), (6, 3, 5, 2, 1.0, 2), (5, 4, 1, 0, 0.0, 3),
+                                              (5, 4, 4, 2, 1.0, 4)):
+        _public.check_against_brute_force(student, _public.random_table(V, seed, bos, 1.5), bos, eos, max_len, alpha,
+                                          f"V {V}, max_len {max_len}, bos {bos}, eos {eos}, α {alpha}")
+
+
+@test("beam_search", points=1)
+def beam_one_is_greedy_and_max_len_counts(student):
+    """beam 1 is greedy decoding; a sentence cut at max_len counts as finished, with L = max_len"""
+    table = _public.random_table(6, 9, 4, 2.5)
+    bos, eos, max_len = 4, 5, 5
+    prev, greedy, total = bos, [], 0.0
+    for t in range(1, max_len + 1):
+        w = int(np.argmax(table[prev]))
+        total += table[prev, w]
+        if w == eos:
+            break
+        greedy.append(w)
+        prev = w
+    tokens, score = _public.run_beam(student, table, bos, eos, 1, max_len, 1.0)
+    expect(tokens == greedy, f"beam 1 must be greedy decoding: {greedy}, got {tokens}")
+    L = len(greedy) + 1 if len(greedy) < max_len else max_len
+    expect_close(score, total / L, "beam 1: the greedy sentence's Σ log P / L")
+    # no <eos> is likely within 4 steps: the prefixes live at max_len win, normalised by L = max_len
+    table = _public._table(6, {(5, 2): 0.8, (5, 0): 0.2, (2, 3): 0.85, (2, 0): 0.15, (3, 2): 0.9, (3, 0): 0.1}, 1e-6)
+    tokens, score = _public.run_beam(student, table, 5, 0, 3, 4, 1.0)
+    expect(tokens == [2, 3, 2, 3], f"after max_len = 4 the live prefixes count as finished: [2, 3, 2, 3]; got {tokens}")
+    expect_close(score, (table[5, 2] + table[2, 3] + table[3, 2] + table[2, 3]) / 4, "a sentence cut at max_len: L = 4")

@@ -49,7 +49,7 @@ def odd_d_is_rejected(student):
 def several_shapes(student):
     """(B, T, d, max_len) in (1, 1, 2, 1), (5, 7, 3, 7), (2, 4, 16, 100)"""
     for B, T, d, L in ((1, 1, 2, 1), (5, 7, 3, 7), (2, 4, 16, 100)):
-        X, P = rng.normal(size=(B, T, d)), rng.normal(size=(L, d))
+        X, P = rng.normal(size=(B, T, d)) / np.sqrt(d), rng.normal(size=(L, d))    # embeddings of size ~1/√d
         expect_close(student.call("add_positions", X, P), X * np.sqrt(d) + P[:T], f"wrong for B={B}, T={T}, d={d}")
 
 
@@ -57,6 +57,7 @@ def several_shapes(student):
 def sizes_2_to_9(student):
     """T = 2 .. 9, exactly the lower triangle with its diagonal"""
     for T in range(2, 10):
+        expect(np.asarray(student.call("causal_mask", T)).dtype == bool, f"T = {T}: the mask must be a bool array")
         expect_close(as_array(student.call("causal_mask", T), f"causal_mask({T})", shape=(T, T)),
                      np.tril(np.ones((T, T))), f"wrong for T = {T}")
 

@@ -31,6 +31,18 @@ def large_logits_stay_finite(student):
                  "so subtract each row's maximum before exponentiating")
 
 
+@test("softmax", points=1)
+def each_row_has_its_own_maximum(student):
+    """two rows 900 apart: each row is shifted by its OWN maximum, not by the largest logit of the whole batch"""
+    z = np.array([[900.0, 901.0, 899.0], [0.0, 1.0, -1.0]])
+    p = as_array(student.call("softmax", z), "softmax(z) for z of shape (2, 3)", shape=(2, 3))
+    expect(np.all(np.isfinite(p)), "nan or inf for two rows 900 apart: unshifted, e^900 overflows; shifted by the "
+           "batch's largest logit (901), the row [0, 1, -1] has only e^-900 = 0 and 0/0 is nan. The shift must be "
+           "each row's own maximum")
+    want = np.exp(z - z.max(-1, keepdims=True))
+    expect_close(p, want / want.sum(-1, keepdims=True), "softmax of rows 900 apart: each row on its own")
+
+
 @test("cross_entropy", points=1)
 def uniform_is_log_vocab(student):
     """uniform logits over V tokens give ln(V)"""

@@ -122,6 +122,18 @@ def longer_text_wider_window(student):
            f"bos_id); got {X[4].astype(int).tolist()} and {X[1].astype(int).tolist()}")
 
 
+@test("make_windows", points=1)
+def padding_uses_the_given_bos_id(student):
+    """bos_id 9 (not 0): the padding is the id the caller gives for <bos>"""
+    X, Y = _tensors(student.call("make_windows", [4, 2, 7], 3, 9), "make_windows", 2)
+    X = as_array(X, "contexts", shape=(3, 3))
+    expect(not np.any(X == 0), "the contexts contain 0 although bos_id is 9: pad with the bos_id argument, "
+           "whatever id the vocabulary gives <bos>")
+    expect(np.array_equal(X, [[9, 9, 9], [9, 9, 4], [9, 4, 2]]),
+           f"with bos_id 9 and window 3 the contexts are [[9, 9, 9], [9, 9, 4], [9, 4, 2]]; got {X.astype(int).tolist()}")
+    expect(np.array_equal(as_array(Y, "targets", shape=(3,)), [4, 2, 7]), "the targets are the ids themselves")
+
+
 def _window_params(V, window, E, H, seed):
     rng = np.random.default_rng(seed)
     return {"embed.weight": rng.normal(size=(V, E)), "hidden.weight": rng.normal(size=(H, window * E)) * 0.5,
@@ -212,3 +224,82 @@ def window_one_is_a_bigram_model(student):
            f"comes 4 or 5, half the time each); your trained weights give {after:.3f}")
     expect(abs(losses[0] - np.log(8)) < 0.6, f"the first recorded loss should be that of the untrained model, near "
            f"ln 8 = 2.08; got {losses[0]:.3f}")
+
+
+WINDOW_PARTS = ("embed.weight", "hidden.weight", "hidden.bias", "out.weight", "out.bias")
+PART_NAMES = {"embed.weight": "the embeddings (embed.weight)", "hidden.weight": "W_1 (hidden.weight)",
+              "hidden.bias": "b_1 (hidden.bias)", "out.weight": "W_2 (out.weight)", "out.bias": "b_2 (out.bias)"}
+
+
+def _state(value, what):
+    expect(isinstance(value, dict), f"{what}: the second value returned should be the model's state_dict()")
+    missing = set(WINDOW_PARTS) - set(value)
+    expect(not missing, f"{what}: the state_dict lacks {sorted(missing)}: is the model a WindowLM?")
+    return {k: as_array(value[k], k) for k in WINDOW_PARTS}
+
+
+def sgd_reference(state, X, Y, lr, steps):
+    """Plain gradient descent from ``state``, in float64: θ ← θ − lr ∇θ J with the gradients of THIS step only.
+    Returns the states after each step and the loss of each step (before its update)."""
+    import torch
+    p = {k: torch.tensor(v) for k, v in state.items()}
+    states, losses = [], []
+    for _ in range(steps):
+        t = {k: v.clone().requires_grad_(True) for k, v in p.items()}
+        x = t["embed.weight"][torch.as_tensor(X)].reshape(len(X), -1)
+        logits = torch.tanh(x @ t["hidden.weight"].T + t["hidden.bias"]) @ t["out.weight"].T + t["out.bias"]
+        loss = torch.nn.functional.cross_entropy(logits, torch.as_tensor(Y))
+        grads = torch.autograd.grad(loss, [t[k] for k in p])
+        p = {k: (t[k] - lr * g).detach() for k, g in zip(p, grads)}
+        states.append({k: v.numpy() for k, v in p.items()})
+        losses.append(float(loss.detach()))
+    return states, losses
+
+
+def check_update_rule(student, ids, V, bos, window, lr, seed, steps=2):
+    """From the student's own seeded start (steps = 0), each of the first ``steps`` steps must be one step of
+    plain gradient descent with that step's gradients only, and every parameter must move."""
+    start = _state(_tensors(student.call("train_window_lm", ids, V, bos, window, 0, lr, seed), "train_window_lm",
+                            2)[1], "train_window_lm(..., steps=0, ...)")
+    padded = [bos] * window + list(ids)
+    X, Y = np.array([padded[t:t + window] for t in range(len(ids))]), np.array(ids)
+    ref_states, ref_losses = sgd_reference(start, X, Y, lr, steps)
+    for n in range(1, steps + 1):
+        losses, got = _tensors(student.call("train_window_lm", ids, V, bos, window, n, lr, seed), "train_window_lm", 2)
+        got = _state(got, f"train_window_lm(..., steps={n}, ...)")
+        losses = as_array(losses, "losses", shape=(n,))
+        if n == 1:
+            still = [PART_NAMES[k] for k in WINDOW_PARTS if np.array_equal(got[k], start[k])]
+            expect(not still, f"after one step of lr {lr}, {', '.join(still)} never moved: every parameter θ takes "
+                   "the step θ ← θ − lr ∇θ J, inside torch.no_grad(), and the returned state is the trained model's")
+        for k in WINDOW_PARTS:
+            ref = ref_states[n - 1][k]
+            if not np.allclose(got[k], ref, atol=1e-4, rtol=1e-4):
+                why = ""
+                step, ref_step = (got[k] - start[k]).ravel(), (ref - start[k]).ravel()
+                ratio = float(step @ ref_step / max(ref_step @ ref_step, 1e-30))
+                if n == 1 and np.allclose(got[k], start[k] + (start[k] - ref), atol=1e-4, rtol=1e-4):
+                    why = ": it moved UP the gradient (θ + lr ∇θ J); gradient descent subtracts"
+                elif n == 1 and abs(ratio - 1) > 0.05 and np.allclose(step, ratio * ref_step, atol=1e-4, rtol=1e-3):
+                    why = (f": your step is {ratio:.3g} times the gradient-descent step of lr {lr}, so the update does "
+                           "not use the lr argument")
+                elif n == 1:
+                    why = (": the step goes another way than the gradient of the mean cross-entropy over the text's "
+                           "examples, built with make_windows(ids, window, bos_id)")
+                elif n == 2 and np.allclose(got[k], ref + ref_states[0][k] - start[k], atol=1e-4, rtol=1e-4):
+                    why = (": the second step used the sum of the first two steps' gradients: backward ADDS to p.grad, "
+                           "so the old gradient must be cleared before each backward")
+                elif n == 2:
+                    why = (": the first step was right, the second was not; is p.grad cleared before every backward "
+                           "(it accumulates), and is the loss of step 2 computed with the updated weights?")
+                raise Fail(f"after {n} step(s) of lr {lr} from your model's seeded start, {PART_NAMES[k]} differs "
+                           f"from plain gradient descent θ ← θ − lr ∇θ J{why} (largest difference "
+                           f"{float(np.abs(got[k] - ref).max()):.3g})")
+        expect_close(losses, ref_losses[:n], f"the recorded losses of the first {n} step(s) should be the loss of "
+                     "each step BEFORE its update, as plain floats", atol=1e-4, rtol=1e-4)
+
+
+@test("train_window_lm", points=1)
+def each_step_is_plain_gradient_descent(student):
+    """from the seeded start (steps = 0), steps 1 and 2 equal θ ← θ − lr ∇θ J with bos_id 7, lr 0.3"""
+    check_update_rule(student, [2, 3, 4, 2, 3, 5, 6, 1, 0, 2, 3, 4, 1], V=8, bos=7, window=2, lr=0.3, seed=4)

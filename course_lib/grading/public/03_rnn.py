@@ -3,7 +3,7 @@ and, when the answer is wrong, says which term of the lecture's equations is off
 import numpy as np
 
 from course_lib.grading.sandbox import TensorArg
-from course_lib.grading.spec import as_array, expect, expect_close, test
+from course_lib.grading.spec import Fail, as_array, expect, expect_close, test
 
 rng = np.random.default_rng(3)
 
@@ -187,6 +187,18 @@ def targets_are_the_next_tokens(student):
                "y[b] = ids[s + 1 : s + seq_len + 1]" + why)
 
 
+@test("lm_batch", points=1)
+def ids_come_back_as_integers(student):
+    """x and y are integer (long) tensors: nn.Embedding and cross_entropy take token ids, not floats"""
+    out = student.call("lm_batch", np.array([3, 1, 4, 1, 5, 9, 2, 6]), [0, 2], 4)
+    expect(isinstance(out, (tuple, list)) and len(out) == 2, "return a tuple (x, y)")
+    kinds = [np.asarray(v).dtype.kind for v in out]
+    expect(all(k in "iu" for k in kinds), f"x and y should hold integer token ids (torch.long); got dtypes "
+           f"{[str(np.asarray(v).dtype) for v in out]}: an embedding looks rows up by integer id")
+    expect(np.array_equal(np.asarray(out[1]), [[1, 4, 1, 5], [1, 5, 9, 2]]),
+           "from a NumPy array of ids, y[b] should be ids[s + 1 : s + seq_len + 1]")
+
+
 def _lm_logits(P, idx):
     """The RNN LM in NumPy: embedding, h_t = tanh(W_xh x_t + W_hh h_(t-1) + b_h), logits W_hy h_t + b_y."""
     x = P["embed.weight"][idx]
@@ -288,3 +300,141 @@ def trained_model_predicts_the_next_token(student):
            if copy_loss < loss else "")
     expect(loss < 0.35, f"next-token loss of the trained model over the sequence: {loss:.2f} nats; expected below "
            f"0.35 (the best bigram model gets ln 3 / 2 = 0.55)" + why)
+
+
+# ----------------------------------------------------------------------------- gradients, h_0, the update rule
+_rng2 = np.random.default_rng(33)          # its own generator: the tests above keep their values
+
+
+def torch_lm(P, idx, targets):
+    """The lecture's RNN LM in float64 torch (autograd keeps the whole path through time): (leaf tensors, loss)."""
+    import torch
+    t = {k: torch.tensor(v, requires_grad=True) for k, v in P.items()}
+    x = t["embed.weight"][torch.as_tensor(idx)]
+    h, states = torch.zeros(idx.shape[0], t["W_hh"].shape[0], dtype=torch.float64), []
+    for step in range(idx.shape[1]):
+        h = torch.tanh(x[:, step] @ t["W_xh"].T + h @ t["W_hh"].T + t["b_h"])
+        states.append(h)
+    logits = torch.stack(states, 1) @ t["W_hy"].T + t["b_y"]
+    loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), torch.as_tensor(targets).reshape(-1))
+    return t, loss
+
+
+LM_NAMES = {"embed.weight": "the embeddings (embed.weight)", "W_xh": "W_xh", "W_hh": "W_hh", "b_h": "b_h",
+            "W_hy": "W_hy", "b_y": "b_y"}
+
+
+def check_gradients(student, V, E, H, B, T, rng):
+    P = _as_float32({"embed.weight": rng.normal(size=(V, E)), "W_xh": rng.normal(size=(H, E)) * 0.6,
+                     "W_hh": rng.normal(size=(H, H)) * 0.6, "b_h": rng.normal(size=H) * 0.3,
+                     "W_hy": rng.normal(size=(V, H)), "b_y": rng.normal(size=V) * 0.3})
+    idx, tg = rng.integers(0, V, size=(B, T)), rng.integers(0, V, size=(B, T))
+    m = student.new("RNNLanguageModel", V, E, H)
+    m.set_params(P)
+    got = m.backward(TensorArg(idx, dtype="int64"), TensorArg(tg, dtype="int64"), grad_output=1.0,
+                     method="forward", output_index=1)
+    t, loss = torch_lm(P, idx, tg)
+    loss.backward()
+    for name in ("W_hh", "W_xh", "b_h", "embed.weight", "W_hy", "b_y"):
+        g = got["param_grads"].get(name)
+        expect(g is not None, f"no gradient reached {LM_NAMES[name]}: is it used in forward, and is the loss computed "
+               "from the logits with torch operations (not NumPy, not .item())?")
+        g = as_array(g, f"∂loss/∂{name}", shape=t[name].shape)
+        if not np.allclose(g, t[name].grad.numpy(), atol=1e-5, rtol=1e-4):
+            why = ""
+            if name in ("W_hh", "W_xh", "b_h", "embed.weight"):
+                why = (": the gradient through time is missing or cut. ∂J/∂W_hh sums over every step t the path back "
+                       "through h_{t-1}, h_{t-2}, ...; if h is detached (or rebuilt from .data) at a step, "
+                       "backpropagation through time stops there")
+            raise Fail(f"∂loss/∂{name} differs from autograd's on the lecture's model (B = {B}, T = {T}){why}")
+
+
+@test("RNNLanguageModel", points=1)
+def gradient_through_time_matches_autograd(student):
+    """∂loss/∂θ of every parameter, T = 6 steps, equals autograd's on the lecture's model (BPTT)"""
+    check_gradients(student, V=7, E=3, H=5, B=2, T=6, rng=_rng2)
+
+
+def check_fresh_state(student, V, E, H, calls, rng):
+    P = _as_float32(_lm_params(V, E, H))
+    m = student.new("RNNLanguageModel", V, E, H)
+    m.set_params(P)
+    for n, (B, T) in enumerate(calls, 1):
+        idx = rng.integers(0, V, size=(B, T))
+        out = m.call("forward", TensorArg(idx, dtype="int64"))
+        expect(isinstance(out, (tuple, list)) and len(out) == 2, "forward should return a tuple (logits, loss)")
+        logits = as_array(out[0], "logits", shape=(B, T, V))
+        same = np.allclose(logits, _lm_logits(P, idx), atol=1e-4, rtol=1e-4)
+        expect(same or n > 1, "the first call's logits differ from the lecture's model: see the logits check")
+        expect(same, f"call {n} of forward on the same model gave other logits than a fresh model would: h_0 = 0 at the "
+               "start of EVERY sequence, so the hidden state must not be kept from one call to the next")
+
+
+@test("RNNLanguageModel", points=1)
+def every_call_starts_from_h0_zero(student):
+    """three calls on one model (batches 2, 2, 3): each starts from h_0 = 0, none remembers the last"""
+    check_fresh_state(student, 6, 3, 4, [(2, 5), (2, 5), (3, 4)], _rng2)
+
+
+LM_PARTS = ("embed.weight", "W_xh", "W_hh", "b_h", "W_hy", "b_y")
+
+
+def _lm_state(value, what):
+    expect(isinstance(value, (tuple, list)) and len(value) == 2, f"{what} should return a tuple (losses, parameters)")
+    P = value[1]
+    expect(isinstance(P, dict) and set(LM_PARTS) <= set(P), f"{what}: return the parameters as "
+           "dict(model.named_parameters())")
+    return as_array(value[0], "losses"), {k: as_array(P[k], k) for k in LM_PARTS}
+
+
+def check_train_update(student, ids, V, seq_len, batch_size, lr, seed, steps=2):
+    """With len(ids) = seq_len + 1 the only window starts at 0, so every batch is known whatever the sampling:
+    each step must be θ ← θ − lr ∂loss/∂θ from the student's own seeded start (steps = 0)."""
+    import torch
+    args = (ids, V)
+    _, start = _lm_state(student.call("train_lm", *args, 0, seq_len, batch_size, lr, seed), "train_lm(..., steps=0)")
+    x = np.array([ids[:-1]] * batch_size)
+    y = np.array([ids[1:]] * batch_size)
+    ref, ref_states, ref_losses = dict(start), [], []
+    for _ in range(steps):
+        t, loss = torch_lm(ref, x, y)
+        grads = torch.autograd.grad(loss, [t[k] for k in LM_PARTS])
+        ref = {k: (t[k] - lr * g).detach().numpy() for k, g in zip(LM_PARTS, grads)}
+        ref_states.append(ref)
+        ref_losses.append(float(loss.detach()))
+    for n in range(1, steps + 1):
+        losses, got = _lm_state(student.call("train_lm", *args, n, seq_len, batch_size, lr, seed),
+                                f"train_lm(..., steps={n})")
+        expect(losses.shape == (n,), f"train_lm(..., steps={n}) should return {n} losses, got shape {losses.shape}")
+        if n == 1:
+            still = [LM_NAMES[k] for k in LM_PARTS if np.array_equal(got[k], start[k])]
+            expect(not still, f"after one step of lr {lr}, {', '.join(still)} never moved: every parameter of the "
+                   "model, the recurrent weights and the embeddings included, takes the step θ ← θ − lr ∂loss/∂θ")
+        for k in LM_PARTS:
+            want = ref_states[n - 1][k]
+            if np.allclose(got[k], want, atol=1e-4, rtol=1e-4):
+                continue
+            step, ref_step = (got[k] - start[k]).ravel(), (ref_states[0][k] - start[k]).ravel()
+            ratio = float(step @ ref_step / max(ref_step @ ref_step, 1e-30))
+            why = ""
+            if n == 1 and np.allclose(step, -ref_step, atol=1e-4, rtol=1e-3):
+                why = ": it moved UP the gradient; gradient descent subtracts lr ∂loss/∂θ"
+            elif n == 1 and abs(ratio - 1) > 0.05 and np.allclose(step, ratio * ref_step, atol=1e-4, rtol=1e-3):
+                why = f": your step is {ratio:.3g} times the gradient-descent step of lr {lr}: use the lr argument"
+            elif n == 2 and np.allclose(got[k], want + ref_states[0][k] - start[k], atol=1e-4, rtol=1e-4):
+                why = (": the second step used the sum of the first two steps' gradients: backward ADDS to .grad, so "
+                       "the old gradients must be cleared before each backward")
+            elif n == 1:
+                why = (": the step follows the gradient of another loss than the mean cross-entropy of each window's "
+                       "NEXT tokens (lm_batch's targets)")
+            raise Fail(f"after {n} step(s) of lr {lr} from your model's seeded start, {LM_NAMES[k]} differs from plain "
+                       f"gradient descent θ ← θ − lr ∂loss/∂θ{why} (largest difference "
+                       f"{float(np.abs(got[k] - want).max()):.3g})")
+        expect_close(losses, ref_losses[:n], f"the recorded losses of the first {n} step(s) should be each step's loss "
+                     "BEFORE its update", atol=1e-4, rtol=1e-4)
+
+
+@test("train_lm", points=1)
+def each_step_is_plain_gradient_descent(student):
+    """a 7-token text with seq_len 6 (one window, so every batch is known), lr 0.7: steps 1 and 2 equal θ ← θ − lr ∂loss/∂θ"""
+    check_train_update(student, [0, 1, 2, 3, 1, 0, 2], V=4, seq_len=6, batch_size=3, lr=0.7, seed=2)

@@ -63,6 +63,25 @@ def adding_pads_changes_nothing(student):
     expect_close(b, a, "padding the batch further must not change the loss: pads are not targets")
 
 
+@test("masked_cross_entropy", points=1)
+def another_pad_id_and_large_logits(student):
+    """pad_id 3 (0 is a real token here), and logits of size 1000 (the log-softmax must not overflow)"""
+    local = np.random.default_rng(81)
+    logits = local.normal(size=(2, 4, 5)) * 3
+    targets = np.array([[0, 2, 3, 3], [4, 0, 1, 3]])          # 3 pads; 0 is a word
+    got = _scalar(student.call("masked_cross_entropy", logits, targets, 3), "masked_cross_entropy(...)")
+    hint = ""
+    if np.isclose(got, _masked_ce(logits, targets, 0)):
+        hint = ": the pads were taken to be the 0s; use the pad_id argument (here 3, and 0 is a real token)"
+    expect_close(got, _masked_ce(logits, targets, 3), "with pad_id = 3 the mean is over the 5 positions whose target "
+                 "is not 3" + hint)
+    big = logits * 400
+    got = _scalar(student.call("masked_cross_entropy", big, targets, 3), "masked_cross_entropy(...)")
+    expect(np.isfinite(got), "logits of size ~1000 gave nan or inf: exp overflows unless the log-softmax subtracts "
+           "each row's largest logit first (softmax is unchanged by that shift)")
+    expect_close(got, _masked_ce(big, targets, 3), "the masked mean with logits of size ~1000", atol=1e-6)
+
+
 # ----------------------------------------------------------------------------- greedy decoding
 
 def _decoder(V, D, H, seed):
@@ -178,6 +197,16 @@ def the_past_counts(student):
     _check_beam(student, scores, log_probs, 4, " (the score of a candidate includes its prefix's score s_k)")
 
 
+@test("beam_step", points=1)
+def equal_scores_keep_the_flat_order(student):
+    """exact ties: candidates of equal score keep their order in the flat K·V list (smaller k, then smaller w)"""
+    scores = np.array([-1.0, -1.0])
+    log_probs = np.log(np.array([[0.5, 0.25, 0.25], [0.5, 0.25, 0.25]]))
+    _check_beam(student, scores, log_probs, 4, ": on a tie the candidate earlier in the flat list (smaller prefix "
+                "index k, then smaller token w) comes first; a sort that is not stable, or one reversed, breaks ties "
+                "the other way")
+
+
 # ----------------------------------------------------------------------------- sentence BLEU
 
 def _bleu(h, refs):
@@ -207,3 +236,138 @@ def short_hypotheses_pay_the_brevity_penalty(student):
                 "BP = exp(1 − 7/5) (the closest reference, 7)")
     h2 = "je suis très fatigué ce soir".split()
     _check_bleu(student, h2, refs, "6 tokens against 7 and 11: BP = exp(1 − 7/6)")
+
+
+@test("sentence_bleu", points=1)
+def closest_reference_not_shortest(student):
+    """r is the reference length CLOSEST to c (on a tie the shorter), not the shortest or the longest"""
+    refs = ["a b c d".split(), "a b c d e f g h i".split()]
+    h = "a b c d e f g h".split()                            # c = 8: closest r = 9, shortest 4
+    _check_bleu(student, h, refs, "an 8-token hypothesis against references of 4 and 9 tokens: r = 9, the closest "
+                "length, so BP = exp(1 − 9/8) (taking the shortest, 4, would give BP = 1)")
+    refs = ["a b c d e f".split(), "a b c d e f g h i j".split()]
+    _check_bleu(student, h, refs, "8 tokens against references of 6 and 10: both are 2 away, and on a tie r is the "
+                "SHORTER one (6), so BP = 1")
+
+
+@test("sentence_bleu", points=1)
+def a_zero_precision_gives_zero(student):
+    """no 4-gram of the hypothesis is in a reference: p_4 = 0, so BLEU = 0 without smoothing"""
+    refs = ["the cat sat on the mat".split()]
+    h = "the cat on the sat mat".split()                     # 4 unigrams, some bigrams, no 4-gram match
+    got = _scalar(student.call("sentence_bleu", h, refs), "sentence_bleu(...)")
+    expect(got == 0.0, f"p_4 = 0 here, so the geometric mean exp(¼ Σ log p_n) is 0 and BLEU = 0; got {got:.4g} "
+           "(an n-order with no match must not be skipped)")
+
+
+# ----------------------------------------------------------------------------- a whole beam search (end to end)
+
+def brute_force_best(log_table, bos, eos, max_len, alpha):
+    """Every sentence the toy decoder can produce (never <bos>): y_1..y_k <eos> (k < max_len) or max_len tokens without <eos>;
+    the best by Σ log P / L^alpha (L counts the <eos>). Returns (normalised score, tokens)."""
+    import itertools
+    V = log_table.shape[0]
+    best = (-np.inf, None)
+    for k in range(max_len + 1):
+        for seq in itertools.product([w for w in range(V) if w not in (eos, bos)], repeat=k):
+            prev, total = bos, 0.0
+            for w in seq:
+                total += log_table[prev, w]
+                prev = w
+            if k < max_len:
+                score = (total + log_table[prev, eos]) / (k + 1) ** alpha
+            else:
+                score = total / max_len ** alpha
+            if score > best[0]:
+                best = (score, list(seq))
+    return best
+
+
+def random_table(V, seed, bos, sharpness=2.0):
+    """A random toy decoder that never predicts <bos> (log P = −∞), like a real one."""
+    r = np.random.default_rng(seed)
+    z = r.normal(size=(V, V)) * sharpness
+    z[:, bos] = -np.inf
+    m = z.max(1, keepdims=True)
+    return z - m - np.log(np.exp(z - m).sum(1, keepdims=True))
+
+
+def run_beam(student, log_table, bos, eos, beam_size, max_len, alpha):
+    out = student.call("beam_search", log_table, bos, eos, beam_size, max_len, alpha)
+    expect(isinstance(out, (tuple, list)) and len(out) == 2, "beam_search should return a tuple (tokens, score)")
+    tokens = out[0]
+    expect(isinstance(tokens, (list, tuple, np.ndarray)), f"the tokens should be a list of ints, got "
+           f"{type(tokens).__name__}")
+    tokens = [int(t) for t in np.asarray(tokens).ravel()]
+    score = float(as_array(out[1], "the score").ravel()[0])
+    return tokens, score
+
+
+def check_against_brute_force(student, log_table, bos, eos, max_len, alpha, what):
+    V = log_table.shape[0]
+    want_score, want = brute_force_best(log_table, bos, eos, max_len, alpha)
+    tokens, score = run_beam(student, log_table, bos, eos, V ** max_len, max_len, alpha)
+    if tokens != want:
+        why = ""
+        raw = brute_force_best(log_table, bos, eos, max_len, 0.0)[1]
+        if alpha and tokens == raw:
+            why = (f": that is the best sentence by the raw Σ log P; with α = {alpha} finished hypotheses are compared "
+                   "by Σ log P / L^α (length normalisation)")
+        elif eos in tokens:
+            why = ": <eos> ends a hypothesis; it is neither extended nor part of the returned tokens"
+        elif alpha:
+            why = (": is L, in Σ log P / L^α, the number of tokens the hypothesis predicted, its <eos> included "
+                   "(max_len for one cut at max_len)?")
+        raise Fail(f"{what}: a beam as wide as the search space ({V}^{max_len}) must return the best sentence of a "
+                   f"brute-force search, {want}; got {tokens}{why}")
+    expect_close(score, want_score, f"{what}: the returned score should be the answer's Σ log P / L^α with L its "
+                 "number of predicted tokens, <eos> included (max_len for a hypothesis that never ended)", atol=1e-6)
+
+
+@test("beam_search", points=1)
+def wide_beam_equals_brute_force(student):
+    """V = 5, max_len 4, bos 3, eos 1: with beam_size = 5^4 the answer is the brute-force best, for α = 0 and α = 1"""
+    table = random_table(5, seed=65, bos=3, sharpness=1.5)   # α = 0 picks the empty sentence, α = 1 a 3-token one
+    check_against_brute_force(student, table, 3, 1, 4, 0.0, "α = 0")
+    check_against_brute_force(student, table, 3, 1, 4, 1.0, "α = 1")
+
+
+def _table(V, entries, floor=1e-9):
+    p = np.full((V, V), floor)
+    for (v, w), q in entries.items():
+        p[v, w] = q
+    return np.log(p / p.sum(1, keepdims=True))
+
+
+@test("beam_search", points=1)
+def beam_two_finds_what_greedy_misses(student):
+    """from <bos>, 'a' (0.6) or 'b' (0.4); after 'a' nothing is sure, after 'b' <eos> is: beam 2 keeps 'b'"""
+    bos, eos, a, b = 2, 0, 4, 5
+    table = _table(6, {(bos, a): 0.6, (bos, b): 0.4, (a, a): 0.4, (a, b): 0.2, (a, 1): 0.2, (a, 3): 0.2,
+                       (b, eos): 1.0})
+    tokens, score = run_beam(student, table, bos, eos, 2, 2, 0.0)
+    expect(tokens == [b], f"beam 2, α = 0: the best sentence is 'b <eos>' (P = 0.4); greedy takes 'a' (0.6) and then "
+           f"finds at best 0.4 (P = 0.24). Got {tokens}: are all K·V candidates ranked together, and is a finished "
+           "hypothesis kept?")
+    expect_close(score, table[bos, b] + table[b, eos], "the score of 'b <eos>' with α = 0 is log 0.4")
+
+
+@test("beam_search", points=1)
+def an_early_finish_is_kept(student):
+    """<eos> at once has P = 0.5; the beam goes on extending the rest, yet nothing longer beats it per token"""
+    bos, eos = 0, 1
+    table = _table(6, {(bos, eos): 0.5, (bos, 4): 0.3, (bos, 5): 0.2, (4, 4): 0.45, (4, 5): 0.45, (4, eos): 0.1,
+                       (5, 4): 0.45, (5, 5): 0.45, (5, eos): 0.1})
+    tokens, score = run_beam(student, table, bos, eos, 2, 6, 1.0)
+    expect(tokens == [], f"the empty sentence '<eos>' (log 0.5 per token) is the best here; got {tokens}: a hypothesis "
+           "that ends with <eos> is finished, kept in the finished list with its score, and leaves the beam")
+    expect_close(score, table[bos, eos], "the empty sentence's score is log 0.5 / 1^α")
+
+
+@test("beam_search", points=1)
+def a_sentence_cut_at_max_len_counts(student):
+    """no <eos> within max_len = 3 is likely: the prefixes still live after 3 steps count as finished"""
+    table = _table(5, {(0, 2): 0.9, (0, 1): 0.1, (2, 3): 0.9, (2, 1): 0.1, (3, 2): 0.9, (3, 1): 0.1}, 1e-6)
+    tokens, score = run_beam(student, table, 0, 1, 2, 3, 0.0)
+    expect(tokens == [2, 3, 2], f"after max_len = 3 steps the prefixes still live count as finished (without <eos>), "
+           f"and '2 3 2' (P = 0.73) beats every sentence that ended with <eos> (P ≤ 0.1); got {tokens}")

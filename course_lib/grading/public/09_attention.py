@@ -64,6 +64,25 @@ def no_mask_is_a_plain_softmax(student):
     expect_close(w, softmax(scores), "with mask=None the result is the softmax over the last axis (the keys)")
 
 
+@test("masked_softmax", points=1)
+def rows_of_different_size_and_four_axes(student):
+    """rows whose scores differ by 900 (each row needs its OWN max), and (B, heads, T_q, T_k) with a (B, 1, 1, T_k) mask"""
+    local = np.random.default_rng(91)
+    scores = local.normal(size=(2, 3, 4))
+    scores[1] += 900.0                                     # batch 1's rows are ~900 above batch 0's
+    w = as_array(student.call("masked_softmax", scores, None), "masked_softmax(...)", shape=(2, 3, 4))
+    expect(np.all(np.isfinite(w)) and np.allclose(w.sum(-1), 1.0),
+           "rows whose scores are ~900 apart gave nan, inf or rows that do not sum to 1: the shift that keeps exp "
+           "finite is each ROW's own maximum (over its keys), not the maximum of the whole array, which sends the "
+           "lower rows to e^-900 = 0")
+    expect_close(w, softmax(scores), "weights differ from a softmax over each query's keys")
+    scores = local.normal(size=(2, 3, 4, 5)) * 2
+    mask = padding([5, 2], 5)[:, :, None, :]               # (B, 1, 1, T_k): broadcast over heads and queries
+    w = as_array(student.call("masked_softmax", scores, mask), "masked_softmax(4-D scores)", shape=(2, 3, 4, 5))
+    expect_close(w, ref_masked_softmax(scores, mask), "with (B, heads, T_q, T_k) scores the softmax still runs over "
+                 "the keys, the LAST axis, whatever the leading axes; the mask broadcasts")
+
+
 # ----------------------------------------------------------------------------- scaled_dot_product_attention
 
 def ref_attention(Q, K, V, mask=None, scale=True):
@@ -109,6 +128,18 @@ def padded_keys_get_no_weight(student):
     expect_close(w.sum(-1), np.ones((2, 4)), "weights must sum to 1 over the real keys (mask before the softmax)")
     expect_close(out2, out, "changing the values at the pads changed the output: they must not take part")
     expect_close(out, ref_attention(Q, K, V, mask)[0], "output differs from softmax(QKᵀ/√d, masked) V")
+
+
+@test("scaled_dot_product_attention", points=1)
+def heads_as_a_leading_axis(student):
+    """(B, heads, T, d) inputs, as multi-head attention passes them, with a (B, 1, 1, T_k) padding mask"""
+    local = np.random.default_rng(92)
+    Q, K, V = local.normal(size=(2, 3, 4, 6)), local.normal(size=(2, 3, 5, 6)), local.normal(size=(2, 3, 5, 2))
+    mask = padding([5, 3], 5)[:, :, None, :]
+    out, w = _attention_pair(student, Q, K, V, mask)
+    expect_close(w, ref_attention(Q, K, V, mask)[1], "with (B, heads, T, d) inputs, K is transposed on its LAST two "
+                 "axes (keys and features), whatever the leading axes, and d is the last axis's size")
+    expect_close(out, ref_attention(Q, K, V, mask)[0], "4-D inputs: the output is weights @ V for every head")
 
 
 # ----------------------------------------------------------------------------- additive_scores

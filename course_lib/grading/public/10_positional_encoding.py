@@ -3,7 +3,7 @@ their frequencies, the scale and broadcasting of X + P, the causal mask's diagon
 causal self-attention) and, where a common mistake is recognisable, names it."""
 import numpy as np
 
-from course_lib.grading.spec import as_array, expect, expect_close, test
+from course_lib.grading.spec import StudentError, as_array, expect, expect_close, test
 
 rng = np.random.default_rng(10)
 
@@ -61,12 +61,25 @@ def longer_and_wider(student):
     expect_close(P, ref_encoding(50, 16), "P differs from the lecture's formula")
 
 
+@test("sinusoidal_encoding", points=1)
+def odd_width_raises_value_error(student):
+    """d = 7 has a sine without its cosine: ValueError, before any table is built"""
+    try:
+        P = student.call("sinusoidal_encoding", 4, 7)
+    except StudentError as e:
+        expect("ValueError" in str(e), f"an odd d must raise a ValueError (the encoding pairs every sine with a "
+               f"cosine of the same frequency, so d must be even); got: {e}")
+        return
+    expect(False, f"sinusoidal_encoding(4, 7) returned a table of shape {np.shape(P)}: an odd d must raise a "
+           "ValueError, since column 2j + 1 (the cosine) of the last pair does not exist")
+
+
 # ----------------------------------------------------------------------------- add_positions
 
 @test("add_positions", points=1)
 def scaled_embeddings_plus_the_first_T_rows(student):
     """B=3, T=5, d=4, P for 9 positions: √d X + P[:5], the same P for every sequence"""
-    X, P = rng.normal(size=(3, 5, 4)), ref_encoding(9, 4)
+    X, P = rng.normal(size=(3, 5, 4)) / 2.0, ref_encoding(9, 4)      # embeddings of size ~1/√d, as initialised
     out = as_array(student.call("add_positions", X, P), "add_positions(X, P)", shape=(3, 5, 4))
     if np.allclose(out, X + P[:5], atol=1e-9):
         expect(False, "X is not scaled: the embeddings are multiplied by √d before the positions are added")
@@ -84,7 +97,7 @@ def positions_follow_time_not_batch(student):
     out = as_array(student.call("add_positions", X, P), "add_positions(0, P)", shape=(4, 2, 6))
     expect_close(out, np.broadcast_to(P[:2], (4, 2, 6)), "with X = 0 every sequence must get P's first T rows, "
                  "row t at time t (are the positions indexed by the batch axis?)")
-    X, P = rng.normal(size=(2, 3, 9)), rng.normal(size=(3, 9))
+    X, P = rng.normal(size=(2, 3, 9)) / 3.0, rng.normal(size=(3, 9))
     expect_close(student.call("add_positions", X, P), X * 3.0 + P, "d = 9, T = max_len = 3: √d X + P")
 
 
@@ -95,7 +108,9 @@ def lower_triangle_with_the_diagonal(student):
     """T=5: mask[t, s] is True exactly when s ≤ t"""
     m = as_array(student.call("causal_mask", 5), "causal_mask(5)", shape=(5, 5))
     ref = np.tril(np.ones((5, 5)))
-    expect(set(np.unique(m)) <= {0.0, 1.0}, "the mask must be boolean (True / False)")
+    raw = student.call("causal_mask", 5)
+    expect(np.asarray(raw).dtype == bool, f"the mask must be boolean (True / False), got dtype {np.asarray(raw).dtype}: "
+           "np.where(mask, s, −∞) and indexing with ~mask treat a 0/1 float or int array otherwise (~1 is −2)")
     if np.array_equal(m, ref.T):
         expect(False, "the mask is transposed: row t (a query) may see columns s ≤ t (keys in the past)")
     if np.array_equal(m, np.tril(np.ones((5, 5)), -1)):
