@@ -267,6 +267,68 @@ class MostFrequentTag:
         return [self.best.get(self._norm(w), self.default) for w in words]
 
 
+# ----------------------------------------------------------------------------- what each layer holds: linear probes
+
+def _one_layer_modules(encoder: "_Encoder") -> list[nn.Module]:
+    """The encoder's stack as L one-layer modules (weights shared by copy), so each layer's states can be read."""
+    rnn = encoder.rnn
+    if isinstance(rnn, DeepBiRNN):
+        return list(rnn.layers)
+    singles = []
+    for l in range(rnn.num_layers):
+        d_in = rnn.input_size if l == 0 else encoder.output_size
+        one = type(rnn)(d_in, rnn.hidden_size, 1, batch_first=True, bidirectional=rnn.bidirectional)
+        one = one.to(dtype=next(rnn.parameters()).dtype)
+        one.load_state_dict({name.replace(f"_l{l}", "_l0"): p for name, p in rnn.named_parameters()
+                             if name.endswith((f"_l{l}", f"_l{l}_reverse"))})
+        singles.append(one.to(next(rnn.parameters()).device))
+    return singles
+
+
+@torch.no_grad()
+def layer_states(model: SequenceTagger, sentences: list[list[int]], batch_size: int = 256) -> list[torch.Tensor]:
+    """Every real word's representation at each level of the tagger's stack, in eval mode (no dropout):
+    [embeddings (N, E), layer 1 states (N, dirs·H), ..., layer L states (N, dirs·H)], N = the number of words,
+    in sentence order (the rows line up with the flattened gold tags)."""
+    enc = model.encoder
+    device = next(model.parameters()).device
+    was = model.training
+    model.eval()
+    singles = _one_layer_modules(enc)
+    levels: list[list[torch.Tensor]] = [[] for _ in range(len(singles) + 1)]
+    for i in range(0, len(sentences), batch_size):
+        ids, lengths = pad_batch(sentences[i:i + batch_size])
+        ids, lengths = ids.to(device), lengths.to(device)
+        real = length_mask(lengths, ids.shape[1])                            # (B, T)
+        h = enc.embed(ids)                                                   # (B, T, E)
+        levels[0].append(h[real].cpu())
+        for l, one in enumerate(singles, start=1):
+            h = run_torch(one, h, lengths)[0] if not isinstance(one, BidirectionalLayer) else one(h, lengths)[0]
+            levels[l].append(h[real].cpu())                                  # (words in batch, dirs·H)
+    model.train(was)
+    return [torch.cat(rows) for rows in levels]
+
+
+def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
+                 steps: int = 300, lr: float = 0.05, seed: int = 0) -> float:
+    """Test accuracy of a softmax regression (one linear layer, no hidden layer) fit to frozen features:
+    how much of the tag can be *read off linearly* from a representation. x (N, C) float, y (N,) tag ids."""
+    gen = torch.Generator().manual_seed(seed)
+    mu, sd = train_x.mean(0), train_x.std(0) + 1e-6                         # standardised: one lr fits every layer
+    xs, xt = (train_x - mu) / sd, (test_x - mu) / sd
+    n_cls = int(max(train_y.max(), test_y.max())) + 1
+    W = (torch.randn(xs.shape[1], n_cls, generator=gen, dtype=xs.dtype) * 0.01).requires_grad_()
+    b = torch.zeros(n_cls, dtype=xs.dtype, requires_grad=True)
+    opt = torch.optim.Adam([W, b], lr=lr)
+    with torch.enable_grad():
+        for _ in range(steps):                                              # full batch: a few MFLOP a step
+            opt.zero_grad()
+            F.cross_entropy(xs @ W + b, train_y).backward()
+            opt.step()
+    with torch.no_grad():
+        return float(((xt @ W + b).argmax(1) == test_y).float().mean())
+
+
 # ----------------------------------------------------------------------------- POS tagging, one call
 
 def pos_data(train_sentences, test_sentences, min_count: int = 1):
@@ -310,7 +372,8 @@ __all__ = ["reverse_padded", "length_mask", "unroll", "make_cell", "Bidirectiona
            "copy_from_torch", "run_torch", "count_parameters", "last_state", "mean_pool", "max_pool", "encode",
            "SequenceTagger", "SequenceClassifier", "BiLM", "Vocab", "pad_batch", "tagging_batches",
            "classification_batches", "predict_tags", "predict_labels", "positive_probability", "tag_accuracy",
-           "MostFrequentTag", "pos_data", "train_tagger", "train_classifier", "load_sst_models"]
+           "MostFrequentTag", "pos_data", "train_tagger", "train_classifier", "load_sst_models", "layer_states",
+           "linear_probe"]
 
 
 # ----------------------------------------------------------------------------- the SST-2 checkpoint of notebook 07
