@@ -310,7 +310,8 @@ claim(all(per_word[w][2] > per_word[w][1] for w in ("to", "this", "as")),
 # a particle before a verb ("to replace") and an adposition before a noun phrase ("to the store"),
 # and only the next word tells. "This" and "that" are determiners when a noun follows ("This
 # BuzzMachine post") and pronouns when they stand alone; "before" and "as" are adpositions, adverbs
-# or conjunctions depending on what follows. The uni-LSTM is also right on some words the BiLSTM
+# or conjunctions depending on what follows; "have" is an auxiliary before a participle ("have not
+# come", in the examples) and a verb before an object. The uni-LSTM is also right on some words the BiLSTM
 # gets wrong (the second count): two models trained from different weights make different mistakes,
 # but the balance is clearly on the bidirectional side.
 #
