@@ -145,3 +145,45 @@ def test_bidirectional_beats_unidirectional_on_ud_tagging():
         pred = birnn.predict_tags(model, [w for w, _ in test_ex])
         acc[bi] = birnn.tag_accuracy([t for _, t in test_ex], pred)
     assert acc[True] > acc[False] + 0.01, acc
+
+
+def test_dropout_between_layers_only_in_training():
+    """DeepBiRNN(dropout=p) drops h^(i) on its way up to layer i+1 while training; in eval mode it is the
+    same function as nn.LSTM (and as the model without dropout); one-layer models get no dropout at all."""
+    model, ref = _pair("lstm")
+    drop = birnn.DeepBiRNN(3, 4, 2, True, "lstm", dropout=0.5).double()
+    drop.load_state_dict(model.state_dict())
+    x, lengths = torch.randn(4, 7, 3, dtype=torch.float64), torch.tensor([7, 3, 1, 5])
+    torch.manual_seed(0)
+    assert not torch.allclose(drop.train()(x, lengths)[0], model(x, lengths)[0])
+    assert torch.allclose(drop.eval()(x, lengths)[0], birnn.run_torch(ref, x, lengths)[0], atol=1e-6)
+    assert birnn.SequenceTagger(10, 4, 5, 4, 2, dropout=0.3).encoder.rnn.dropout == 0.3
+    assert birnn.SequenceTagger(10, 4, 5, 4, 1, dropout=0.3).encoder.rnn.dropout == 0.0
+    with pytest.raises(ValueError):
+        birnn.DeepBiRNN(3, 4, 2, dropout=1.0)
+
+
+@pytest.mark.parametrize("impl", ["torch", "scratch"])
+def test_layer_states_are_each_layers_outputs(impl):
+    """layer_states: the embeddings, then each layer's states at the real words; the last level is what the
+    tagger's head reads, so a probe on it sees exactly the tagger's features."""
+    torch.manual_seed(0)
+    tagger = birnn.SequenceTagger(10, 4, 5, 3, 3, True, "lstm", impl=impl, dropout=0.2).double()
+    sents = [[2, 3, 4, 5], [6, 7], [8, 9, 3]]
+    levels = birnn.layer_states(tagger, sents)
+    assert [tuple(h.shape) for h in levels] == [(9, 5), (9, 6), (9, 6), (9, 6)]
+    assert tagger.training                                        # put back in the mode it was in
+    ids, lengths = birnn.pad_batch(sents)
+    with torch.no_grad():
+        top = tagger.eval().encoder.states(ids, lengths)[birnn.length_mask(lengths, 4)]
+        assert torch.allclose(levels[-1], top, atol=1e-10)
+        assert torch.equal(levels[0], tagger.encoder.embed(ids)[birnn.length_mask(lengths, 4)])
+
+
+def test_linear_probe_reads_a_linear_code_and_not_noise():
+    gen = torch.Generator().manual_seed(0)
+    y = torch.randint(0, 3, (600,), generator=gen)
+    code = torch.nn.functional.one_hot(y, 3).double() + 0.1 * torch.randn(600, 3, generator=gen, dtype=torch.float64)
+    noise = torch.randn(600, 3, generator=gen, dtype=torch.float64)
+    assert birnn.linear_probe(code[:400], y[:400], code[400:], y[400:]) > 0.95
+    assert birnn.linear_probe(noise[:400], y[:400], noise[400:], y[400:]) < 0.5
