@@ -46,6 +46,7 @@ SCRATCH = "/scratch"                 # the child's only writable folder (a tmpfs
 SCRATCH_BYTES = 64 << 20             # its size cap
 MAX_TASKS = 64                       # threads (and processes, which seccomp forbids) per child
 SANDBOX_AT = "/grader/sandbox.py"    # where the child's own script is mounted
+SANDBOX_UID = 65534                  # "nobody": the host uid of every sandboxed process of a root grader
 
 INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`; Fedora: "
                 "`sudo dnf install bubblewrap`)")
@@ -72,6 +73,9 @@ _DENIED = {  # name: (x86_64, aarch64); None = the architecture has no such call
     # System V and POSIX IPC objects outlive their creator and would be shared by all the children a
     # zygote forks (they share its IPC namespace): nobody may create one.
     "shmget": (29, 194), "semget": (64, 190), "msgget": (68, 186), "mq_open": (240, 180),
+    # The host's name is shared by every process of the sandbox; memory file descriptors are shared memory
+    # that an address-space limit does not count (where no memory cgroup counts it either).
+    "sethostname": (170, 161), "setdomainname": (171, 162), "memfd_create": (319, 279), "memfd_secret": (447, 447),
 }
 # Calls that may change another process the child can name, allowed only on the child itself: each
 # argument index must hold the given value (pid 0 = the caller; setpriority's PRIO_PROCESS = 0,
@@ -194,7 +198,8 @@ def bwrap_command(argv: list[str], *, sandbox_script: str, course_lib: str | Non
     bwrap = bwrap_path()
     if bwrap is None:
         raise OSError("bubblewrap (bwrap) not found: " + INSTALL_HINT)
-    cmd = [bwrap, "--unshare-all", "--as-pid-1", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+    cmd = [bwrap, *_unshare_flags(), "--as-pid-1", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+           *(["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_CHOWN"] if _as_root() else []),
            "--hostname", "sandbox", "--ro-bind", "/usr", "/usr"]
     for name in ("bin", "lib", "lib32", "lib64", "sbin"):
         top = Path("/") / name
@@ -204,13 +209,41 @@ def bwrap_command(argv: list[str], *, sandbox_script: str, course_lib: str | Non
             cmd += ["--ro-bind", str(top), str(top)]
     cmd += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
             "--ro-bind-try", "/etc/localtime", "/etc/localtime"]
+    made: set[str] = set()
     for p in mounted_paths(course_lib):
+        # the folders above a mounted one are made here, traversable by the sandbox's unprivileged uid
+        # (bubblewrap would copy their host modes: /root is 0700)
+        for parent in reversed(Path(p).parents):
+            if str(parent) != "/" and str(parent) not in made:
+                made.add(str(parent))
+                cmd += ["--perms", "0755", "--dir", str(parent)]
         cmd += ["--ro-bind", p, p]
     cmd += ["--ro-bind", sandbox_script, SANDBOX_AT,
-            "--proc", "/proc", "--dev", "/dev",
+            "--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys",  # no sysctl, whoever the caller is
+            "--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger", "--dev", "/dev",
             "--size", str(SCRATCH_BYTES), "--tmpfs", SCRATCH, "--chdir", SCRATCH,
             "--remount-ro", "/dev", "--remount-ro", "/", "--"]   # /dev (and its /dev/shm) is a tmpfs too
     return cmd + argv
+
+
+def _as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _unshare_flags() -> list[str]:
+    """bubblewrap's namespaces. An unprivileged grader gets a user namespace (its own uid, no privilege on
+    the host). A root grader must not: bubblewrap would map the sandbox's uid 0 to the host's uid 0, and
+    the kernel lets the host's uid 0 write global sysctls (``kernel.core_pattern``) whatever its
+    capabilities. So as root the sandbox starts with the capabilities to change its uid and nothing else,
+    and the zygote becomes ``SANDBOX_UID`` before it imports anything (``sandbox.main``): no process of
+    the sandbox is ever the host's root."""
+    flags = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    return flags if _as_root() else ["--unshare-user", *flags]
+
+
+def drop_to() -> dict | None:
+    """The uid/gid the zygote becomes at once, when the grader (hence the sandbox) is root."""
+    return {"uid": SANDBOX_UID, "gid": SANDBOX_UID} if _as_root() else None
 
 
 # ----------------------------------------------------------------------------- thread limit

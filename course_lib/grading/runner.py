@@ -121,7 +121,12 @@ class Zygote:
             raise
         finally:
             theirs.close()
-        self._ask({"op": "start", "preload": self.preload}, timeout=60.0, what="start")
+        start = {"op": "start", "preload": self.preload}
+        if isolated:
+            start.update(drop_to=isolation.drop_to(), own_namespaces=True)
+            if "course_lib" in self.preload:
+                start["course_lib_parent"] = str(paths.PACKAGE.parent)
+        self._ask(start, timeout=60.0, what="start")
 
     def _ask(self, message: dict, *, timeout: float, what: str, fds=()) -> dict:
         """One control message and its answer; any failure kills the zygote and raises SandboxError."""
