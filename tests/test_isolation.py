@@ -6,6 +6,7 @@ import hashlib
 import os
 import platform
 import struct
+import time
 from pathlib import Path
 
 import pytest
@@ -429,3 +430,79 @@ def test_a_submission_inside_a_mounted_runtime_folder_is_refused_for_every_child
         with pytest.raises(OSError, match="refusing to grade"):
             isolation.refuse_visible([runtime[0]], None)
         isolation.refuse_visible([str(tmp_path)], None)  # elsewhere: fine
+
+
+# ----------------------------------------------------------------------------- no root, memory, the reply protocol
+
+@needs_isolation
+def test_the_child_is_no_root_and_cannot_write_any_sysctl():
+    """Whoever runs the grader (root included): the child's host uid is not 0, it holds no capability, no
+    /proc/sys file opens for writing, and the hostname is not its to set."""
+    out = run("import os, socket\ndef attack():\n"
+              "    out = {'uid': os.getresuid(), 'caps': [ln for ln in open('/proc/self/status') if ln.startswith('Cap')]}\n"
+              "    opened = []\n"
+              "    for root in ('/proc/sys', '/proc/1/root/proc/sys'):\n"
+              "        for folder, _, files in os.walk(root):\n"
+              "            for f in files:\n"
+              "                try:\n                    os.close(os.open(os.path.join(folder, f), os.O_WRONLY))\n"
+              "                    opened.append(f)\n"
+              "                except OSError:\n                    pass\n"
+              "    out['opened'] = opened\n"
+              "    for p in ('/proc/sys/kernel/core_pattern', '/proc/sys/vm/drop_caches', '/proc/sysrq-trigger'):\n"
+              "        try:\n            os.close(os.open(p, os.O_WRONLY))\n            opened.append(p)\n"
+              "        except OSError:\n            pass\n"
+              "    try:\n        socket.sethostname('pwned')\n        out['hostname'] = 'set'\n"
+              "    except OSError as e:\n        out['hostname'] = e.errno\n"
+              "    return out")
+    assert 0 not in out["uid"], out["uid"]
+    assert all(int(ln.split()[1], 16) == 0 for ln in out["caps"]), out["caps"]
+    assert out["opened"] == [] and out["hostname"] == 1
+
+
+@needs_isolation
+def test_shared_memory_is_refused_and_the_sandbox_has_a_memory_cgroup():
+    assert run("import ctypes\ndef attack():\n    libc = ctypes.CDLL(None, use_errno=True)\n"
+               "    return libc.memfd_create(b'x', 0), ctypes.get_errno()") == (-1, 1)  # EPERM: seccomp
+    has_memory = any("memory" in c for _, c in isolation._cgroup_parents())
+    with ZygotePool() as pool:
+        assert in_pool(pool, "def attack():\n    return 1") == 1
+        tasks = pool.get(("numpy",))._tasks
+        if has_memory:
+            limits = [p / n for p in tasks.paths for n in ("memory.limit_in_bytes", "memory.max") if (p / n).is_file()]
+            assert limits and all(int(f.read_text()) == isolation.SANDBOX_MEMORY for f in limits)
+
+
+FORGE = ("import os\n"
+         "class Forge:\n"
+         "    for fd in range(3, 40):\n"
+         "        try:\n            os.write(fd, REPLY)\n        except OSError:\n            pass\n"
+         "def attack():\n    return 1\n")
+
+
+@needs_isolation
+@pytest.mark.parametrize("reply", [
+    b'{"ok": true, "result": {"__dict__": {}}}\n',                      # no load_errors: was a KeyError
+    b'{"ok": true, "result": 1}\n{"ok": true}\n',                       # two replies to one request
+    b'{"ok": "yes", "result": 1}\n', b'{"ok": false, "kind": "other", "error": 3}\n',
+    b'[' * 5000 + b']' * 5000 + b'\n',                                 # deep: RecursionError in json
+    b'{"ok": true, "result": [' + b'[' * 30 + b']' * 30 + b']}\n',     # past the depth cap
+])
+def test_a_forged_reply_is_the_students_fault_and_kills_its_sandbox_at_once(reply):
+    with ZygotePool() as pool:
+        t = time.monotonic()
+        with pytest.raises(SandboxError, match="not the grader's protocol"):
+            RemoteStudent([Statement(FORGE.replace("REPLY", repr(reply)), "cell", frozenset(), frozenset())],
+                          zygotes=pool, audit_hook=False, timeout=5)
+        assert time.monotonic() - t < 20
+        assert all(z.dead for z in pool._all)  # the sandbox was killed at once, not left to time out
+
+
+def test_replies_are_bounded_before_they_are_parsed():
+    from course_lib.grading.runner import MAX_MESSAGE, ProtocolError, parse_reply
+    assert parse_reply(b'{"ok": true, "result": [1, 2]}') == {"ok": True, "result": [1, 2]}
+    assert parse_reply(b'{"ok": false, "kind": "error", "error": "' + b"x" * 5000 + b'"}')["error"] == "x" * 600
+    amplifier = b'{"ok": true, "result": [' + b"0," * (7 << 20) + b'0]}'  # 14 MiB -> 7 million objects
+    for line in (amplifier, b"x" * (MAX_MESSAGE + 1), b"{" * 200_000, b"[" * 3000 + b"]" * 3000, b"\xff",
+                 b'{"ok": true}', b'{"ok": true, "result": 1, "extra": 2}', b'"ok"', b"null"):
+        with pytest.raises(ProtocolError):
+            parse_reply(line)

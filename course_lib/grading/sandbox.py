@@ -201,6 +201,12 @@ def _limit_self(cpu_seconds: int, memory_bytes: int, max_tasks: int, isolated: b
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (16 << 20, 16 << 20))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if isolated:  # in the sandbox's memory cgroup, the kernel's OOM killer takes the child, not the zygote
+            try:
+                with open("/proc/self/oom_score_adj", "w") as f:
+                    f.write("1000")
+            except OSError:
+                pass
         # Threads: counted per user (the kernel ignores this for root, so the grader adds a pids
         # cgroup where it can). Without isolation, no new tasks at all (no seccomp to tell threads
         # from processes there).
