@@ -401,7 +401,8 @@ def _grader_pid(name: str, prefix: str) -> int | None:
     if not name.startswith(prefix):
         return None
     head = name[len(prefix):].split("-", 1)[0]
-    return int(head) if head.isdigit() else None
+    # a pid (at most 2**22 on Linux); anything else is another tool's name, or an older grader's: left alone
+    return int(head) if head.isdigit() and len(head) <= 7 and 0 < int(head) <= 1 << 22 else None
 
 
 # ----------------------------------------------------------------------------- availability

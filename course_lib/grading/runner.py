@@ -291,7 +291,8 @@ class RemoteStudent:
 
     def __init__(self, statements: list[Statement], *, preload=("numpy",), deny_roots=(), timeout: float = 10.0,
                  cpu_seconds: int = 60, memory_bytes: int = 2 << 30, seed: int = 0, isolated: bool = True,
-                 audit_hook: bool = True, zygotes: ZygotePool | None = None):
+                 audit_hook: bool = True, zygotes: ZygotePool | None = None, deadline: float | None = None,
+                 forbidden=()):
         """``isolated``: run inside ``isolation``'s kernel sandbox (bubblewrap + seccomp + limits); the
         grader refuses to run without it unless the instructor said ``--no-isolation``.
         ``audit_hook=False`` is for the tests that prove the kernel layer holds on its own.
@@ -300,6 +301,7 @@ class RemoteStudent:
         if isolated:  # the zygote's mounts serve every submission: check this one's folders against them
             isolation.refuse_visible(deny_roots, str(paths.PACKAGE) if "course_lib" in preload else None)
         self.timeout = timeout
+        self.deadline = deadline  # time.monotonic() by which the whole submission must be done (its budget)
         self.dead: str | None = None
         self.isolated = isolated
         self._own_pool = None if zygotes is not None else ZygotePool()
@@ -311,7 +313,9 @@ class RemoteStudent:
         deny = [*deny_roots, f"/proc/{os.getpid()}", str(self._log_path)]
         setup = {"statements": [{"source": s.source, "origin": s.origin} for s in statements],
                  "deny_roots": [str(d) for d in deny], "cpu_seconds": cpu_seconds,
-                 "memory_bytes": memory_bytes, "seed": seed, "audit_hook": audit_hook}
+                 "memory_bytes": memory_bytes, "seed": seed, "audit_hook": audit_hook, "forbidden": list(forbidden)}
+        if deadline is not None:  # CPU seconds too: never past what is left of the submission's budget
+            setup["cpu_seconds"] = max(1, min(cpu_seconds, int(deadline - time.monotonic()) + 1))
         if isolated:
             setup["seccomp"] = base64.b64encode(isolation.seccomp_filter()).decode("ascii")
             setup["max_tasks"] = isolation.MAX_TASKS
@@ -355,9 +359,14 @@ class RemoteStudent:
         except (BrokenPipeError, OSError):
             self._die("your code ended the grader's child process")
         deadline = time.monotonic() + timeout
+        budget_ends = self.deadline is not None and self.deadline < deadline
+        if budget_ends:
+            deadline = self.deadline
         while b"\n" not in self._buffer:
             left = deadline - time.monotonic()
             if left <= 0:
+                if budget_ends:
+                    self._die("stopped: the submission used its time budget for all its exercises")
                 self._die(f"timed out after {timeout:g} s (an endless loop, or far too slow?)")
             ready, _, _ = select.select([self._resp_r], [], [], left)
             if not ready:

@@ -412,7 +412,42 @@ def _drop_capabilities() -> None:
         raise OSError(ctypes.get_errno(), "capset failed")
 
 
-def _own_namespaces(close_in_relay: tuple) -> str:
+def _forbid(names) -> list[str]:
+    """Replace course_lib's own answers (``spec.FORBIDDEN``: "module:name") in every loaded course_lib module
+    by a function that refuses; return the files that define them (hidden next, where the child has a
+    mount namespace of its own). Trusted code: runs before any of the student's."""
+    import glob
+    import importlib
+    files: set[str] = set()
+    for spec in names:
+        modname, _, attr = str(spec).partition(":")
+        if not modname.startswith("course_lib"):
+            continue
+        try:
+            module = importlib.import_module(modname)
+        except Exception:  # noqa: BLE001 (course_lib not mounted for this exercise: nothing to hide)
+            continue
+        original = getattr(module, attr, None)
+        if original is None:
+            continue
+
+        def refuse(*_a, _name=f"{modname}.{attr}", **_k):
+            raise PermissionError(f"{_name} is course_lib's own answer to this exercise; the grader does not let "
+                                  "you use it here: write your own")
+        for loaded in list(sys.modules.values()):
+            if getattr(loaded, "__name__", "").startswith("course_lib"):
+                for key, value in list(vars(loaded).items()):
+                    if value is original:
+                        setattr(loaded, key, refuse)
+        source = getattr(module, "__file__", None)
+        if source:
+            stem = os.path.splitext(os.path.basename(source))[0]
+            files.add(source)
+            files.update(glob.glob(os.path.join(os.path.dirname(source), "__pycache__", f"{stem}.*.pyc")))
+    return sorted(files)
+
+
+def _own_namespaces(close_in_relay: tuple, forbidden=()) -> str:
     """Give the forked child namespaces of its own before any student code runs: a user namespace (its
     uid mapped to itself: no privilege anywhere), a mount namespace whose ``/proc`` shows this process
     only, its own UTS (hostname), IPC and PID namespaces. The PID namespace needs one more fork: this
@@ -449,6 +484,9 @@ def _own_namespaces(close_in_relay: tuple) -> str:
     finally:
         os.rmdir(hold)
         os.utime(os.getcwd(), ns=(before.st_atime_ns, before.st_mtime_ns))  # /scratch as the zygote left it
+    for path in _forbid(forbidden):  # course_lib's own answer: its source (and bytecode) read as empty here
+        mount(b"/dev/null", path, None, MS_BIND)
+        mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
     _drop_capabilities()
     return ""
 
@@ -537,10 +575,15 @@ def _run_child(ctl_fd: int, req_fd: int, resp_fd: int, log_fd: int, own_namespac
     os.setsid()
     signal.signal(signal.SIGINT, signal.default_int_handler)
     _prctl(PR_SET_DUMPABLE, 1)  # the child's own /proc entries behave as in any fresh process (and are its own)
-    ns_note = _own_namespaces((req_fd, resp_fd, 1, 2)) if own_namespaces else ""
     req_file = os.fdopen(req_fd, "r", encoding="utf-8")
-    child = _Child(resp_fd)
     setup = json.loads(req_file.readline())
+    forbidden = list(setup.get("forbidden", []))
+    if own_namespaces:
+        ns_note = _own_namespaces((req_fd, resp_fd, 1, 2), forbidden)
+    else:
+        ns_note = ""
+        _forbid(forbidden)
+    child = _Child(resp_fd)
     isolated = bool(setup.get("seccomp"))
     notes = _limit_self(int(setup["cpu_seconds"]), int(setup["memory_bytes"]), int(setup.get("max_tasks", 64)),
                         isolated)
