@@ -113,7 +113,9 @@ def hostile_submissions(tmp: Path, port: int) -> dict:
     add_softmax("os_exit", "    import os\n    os._exit(0)\n")
     add_softmax("sys_exit", "    import sys\n    sys.exit(0)\n")
     add_softmax("segfault_ctypes", "    import ctypes\n    ctypes.string_at(0)\n" + ZEROS)
-    add_softmax("segfault_real", "    import faulthandler\n    faulthandler._sigsegv()\n" + ZEROS)
+    # a real fault (a read of address 0): a child is PID 1 of its own namespace, where the kernel drops the
+    # signals a process sends itself (faulthandler._sigsegv() raises one), but never a fault
+    add_softmax("segfault_real", "    import faulthandler\n    faulthandler._read_null()\n" + ZEROS)
     add_softmax("uses_course_lib_honestly", "    from course_lib.text import Vocab\n    assert len(Vocab(['a'])) == 5\n"
                 "    e = np.exp(z - z.max(axis=-1, keepdims=True))\n    return e / e.sum(axis=-1, keepdims=True)\n",
                 softmax="full")
