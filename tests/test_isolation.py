@@ -506,3 +506,21 @@ def test_replies_are_bounded_before_they_are_parsed():
                  b'{"ok": true}', b'{"ok": true, "result": 1, "extra": 2}', b'"ok"', b"null"):
         with pytest.raises(ProtocolError):
             parse_reply(line)
+
+
+@needs_isolation
+def test_the_audit_hook_cannot_be_sidestepped_with_a_folder_descriptor():
+    """os.open(name, dir_fd=fd) shows the hook the name only: no folder outside /scratch is opened at all
+    (and the kernel still shows no course file there)."""
+    parent = str(HIDDEN.parent.parent)
+    msg = refused(f"import os\ndef attack():\n    fd = os.open({str(REPO)!r}, os.O_RDONLY)\n"
+                  "    return os.read(os.open('solutions/hidden_tests/00_welcome.py', os.O_RDONLY, dir_fd=fd), 64)",
+                  hook=True)
+    assert "does not allow" in msg or "No such file" in msg, msg
+    msg = refused(f"import os\ndef attack():\n    fd = os.open('/', os.O_RDONLY | os.O_DIRECTORY)\n"
+                  f"    return os.read(os.open({parent.lstrip('/')!r} + '/hidden_tests/00_welcome.py', os.O_RDONLY, "
+                  "dir_fd=fd), 64)", hook=True)
+    assert "does not allow opening the folder" in msg, msg
+    assert run("import os\ndef attack():\n    os.mkdir('d')\n    fd = os.open('d', os.O_RDONLY)\n"
+               "    os.close(os.open('f', os.O_WRONLY | os.O_CREAT, dir_fd=fd))\n    return os.listdir('d')",
+               hook=True) == ["f"]

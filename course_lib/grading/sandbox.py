@@ -277,6 +277,10 @@ def _install_audit_hook(deny_roots: tuple, write_root: str) -> None:
                 writing = bool(args[2] & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND))
             if writing and outside_tmp(path):
                 raise PermissionError(f"the grader's sandbox allows writing only in its temporary folder, not {path}")
+            # A folder's descriptor would let os.open(name, dir_fd=...) reach paths this hook never sees whole
+            # (the event carries the name only): no folder outside the temporary one is opened.
+            if not isinstance(path, int) and outside_tmp(path) and os.path.isdir(path):
+                raise PermissionError(f"the grader's sandbox does not allow opening the folder {path}")
         elif event in path_events:
             target = args[0] if args else None
             if target is not None and (denied(target) or (event not in ("os.listdir", "os.scandir", "glob.glob")
