@@ -616,6 +616,7 @@ def main() -> None:
     JSON lines, one question and its answer at a time: ``start`` (with the modules to import), ``fork`` (with the child's
     request pipe, answer pipe and log file as passed descriptors) and ``wait`` (reap the child,
     answer its raw wait status)."""
+    import resource  # noqa: F401  (loaded once here: every child's relay and limits use it)
     import signal
     import socket
     ctl_fd = int(sys.argv[1])
