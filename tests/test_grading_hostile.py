@@ -428,6 +428,15 @@ def test_student_text_cannot_write_score_lines_and_hidden_feedback_says_only_wha
     assert rows[1].startswith("'=1+2,"), rows[1]
 
 
+def test_what_a_function_prints_never_reaches_the_feedback(tmp_path):
+    """A function that prints its arguments would otherwise hand the student every hidden test's inputs."""
+    spy = softmax_with("    print('SPY', repr(np.asarray(z).tolist()))\n" + ZEROS)
+    sub = write(with_replaced(load_nb(A), "softmax", spy), tmp_path / "spy.ipynb")
+    res = grade_batch(A, [sub], tmp_path / "out", jobs=1, timeout=3)[0]
+    assert "SPY" in res.output  # kept for the instructor (results.json)
+    assert "SPY" not in (tmp_path / "out" / "feedback" / res.feedback).read_text()
+
+
 def test_a_hidden_message_never_echoes_inputs():
     from course_lib.grading.grader import feedback_message
     r = {"hidden": True, "kind": "wrong", "message": "softmax([1.5, 2.5, 99.0]) should be (got 0.3, expected 0.7)"}

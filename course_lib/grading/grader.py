@@ -127,6 +127,7 @@ def _grade_exercise(defs: Definitions, exercise: str, tests: list[Test], *, time
                 continue
             if student is None or student.dead:
                 if student is not None:
+                    student.close()  # the child flushes what it printed as it ends
                     outputs.append(student.output())
                     student.cleanup()
                     student = None
@@ -150,6 +151,7 @@ def _grade_exercise(defs: Definitions, exercise: str, tests: list[Test], *, time
             results.append(result)
     finally:
         if student is not None:
+            student.close()
             outputs.append(student.output())
             student.cleanup()
     return results
@@ -523,8 +525,7 @@ def feedback_markdown(res: SubmissionResult, assignment: Assignment) -> str:
         lines.append("")
     if res.warnings:
         lines += ["## Notes", "", *(f"- {md_text(w)}" for w in res.warnings[:30]), ""]
-    if res.output.strip():
-        # an indented code block: every line indented, so nothing printed can end the block or make a heading
-        shown = [ln[:300].replace("\r", " ") for ln in res.output[:2000].splitlines()[:60]]
-        lines += ["## What your code printed (first part)", "", *("    " + ln for ln in shown), ""]
+    # What the student's code printed is not shown: the child that runs the public tests runs the hidden ones
+    # too, and a function that prints its arguments would hand the student the hidden tests' inputs. It stays
+    # in results.json for the instructor.
     return "\n".join(lines)

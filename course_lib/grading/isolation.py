@@ -310,11 +310,17 @@ class TaskLimit:
                 if "pids" in controllers:
                     (path / "pids.max").write_text(str(max_tasks))
                 if "memory" in controllers:
-                    for limit in ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.max"):
+                    for limit in ("memory.limit_in_bytes", "memory.max"):
                         if (path / limit).is_file():
                             (path / limit).write_text(str(memory))
-                    if (path / "memory.swap.max").is_file():
+                    try:  # v1: memory and swap together (absent without swap accounting)
+                        (path / "memory.memsw.limit_in_bytes").write_text(str(memory))
+                    except OSError:
+                        pass
+                    try:  # no swap either, where the kernel accounts for it
                         (path / "memory.swap.max").write_text("0")
+                    except OSError:
+                        pass
                 made.append(path)
             except OSError:
                 _remove_cgroup(path)
