@@ -122,8 +122,8 @@ def _grade_exercise(defs: Definitions, exercise: str, tests: list[Test], *, time
         for t in tests:
             if deadline is not None and time.monotonic() >= deadline:
                 results.append(TestResult(t.exercise, t.name, t.points, 0.0, t.hidden,
-                                          f"skipped: this submission used its time budget ({SUBMISSION_BUDGET:g} s "
-                                          "for all its exercises)", "skipped"))
+                                          "skipped: this submission used its time budget (for all its exercises)",
+                                          "skipped"))
                 continue
             if student is None or student.dead:
                 if student is not None:
@@ -213,12 +213,13 @@ def read_submission(path: Path) -> tuple[bytes | None, str]:
 def grade_notebook(path: str | Path, assignment: Assignment, *, student: str | None = None,
                    timeout: float = 10.0, extra_deny: tuple = (), isolated: bool = True,
                    zygotes: ZygotePool | None = None, raw: bytes | None = None, read_error: str = "",
-                   budget: float | None = SUBMISSION_BUDGET) -> SubmissionResult:
+                   budget: float | None = None) -> SubmissionResult:
     """Grade one submitted notebook. Never raises for anything in the submission.
     ``isolated=False`` (``--no-isolation``) runs students' code without the kernel sandbox and says so
     in the row's status. ``zygotes``: the batch's pool (``runner.ZygotePool``); without one, this
     notebook's exercises share a pool of their own. ``raw``: the file's bytes when the caller has read
-    them (``read_submission``). ``budget``: seconds of students' code for the whole submission."""
+    them (``read_submission``). ``budget``: seconds of students' code for the whole submission (default:
+    ``SUBMISSION_BUDGET``, or six calls' ``timeout`` per exercise where that is more)."""
     require_isolation(isolated)
     path = Path(path)
     res = SubmissionResult(student=student or path.stem, file=str(path), sha256="", max=assignment.max_points)
@@ -234,7 +235,7 @@ def grade_notebook(path: str | Path, assignment: Assignment, *, student: str | N
 
 def _grade_into(res: SubmissionResult, path: Path, raw: bytes | None, read_error: str, assignment: Assignment, *,
                 timeout: float, extra_deny: tuple, isolated: bool, zygotes: ZygotePool,
-                budget: float | None = SUBMISSION_BUDGET) -> None:
+                budget: float | None = None) -> None:
     res.scores = {ex: 0.0 for ex in assignment.exercises}
     if raw is None:
         res.status = read_error or "could not read the file"
@@ -255,7 +256,9 @@ def _grade_into(res: SubmissionResult, path: Path, raw: bytes | None, read_error
     deny = [str(paths.solutions_dir()), str(paths.hidden_tests_dir()), str(paths.repo_root() / "tests"),
             str(paths.repo_root() / ".git"), str(path.resolve().parent), *map(str, extra_deny)]
     outputs: list[str] = []
-    deadline = None if budget is None else time.monotonic() + budget
+    if budget is None:
+        budget = max(SUBMISSION_BUDGET, 6 * timeout * len(assignment.exercises))
+    deadline = time.monotonic() + budget
     for exercise in assignment.exercises:
         tests = [t for t in assignment.tests if t.exercise == exercise]
         forbidden = forbidden_names(exercise)
