@@ -17,6 +17,7 @@ import os
 import pickle
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -112,7 +113,9 @@ def hostile_submissions(tmp: Path, port: int) -> dict:
     add_softmax("os_exit", "    import os\n    os._exit(0)\n")
     add_softmax("sys_exit", "    import sys\n    sys.exit(0)\n")
     add_softmax("segfault_ctypes", "    import ctypes\n    ctypes.string_at(0)\n" + ZEROS)
-    add_softmax("segfault_real", "    import faulthandler\n    faulthandler._sigsegv()\n" + ZEROS)
+    # a real fault (a read of address 0): a child is PID 1 of its own namespace, where the kernel drops the
+    # signals a process sends itself (faulthandler._sigsegv() raises one), but never a fault
+    add_softmax("segfault_real", "    import faulthandler\n    faulthandler._read_null()\n" + ZEROS)
     add_softmax("uses_course_lib_honestly", "    from course_lib.text import Vocab\n    assert len(Vocab(['a'])) == 5\n"
                 "    e = np.exp(z - z.max(axis=-1, keepdims=True))\n    return e / e.sum(axis=-1, keepdims=True)\n",
                 softmax="full")
@@ -392,3 +395,178 @@ def test_native_attacks_fail_for_a_kernel_reason(graded):
         assert "No such file" in msgs[name] or "does not exist" in msgs[name], msgs[name]
     assert "can't start new thread" in msgs["thread_bomb"], msgs["thread_bomb"]
 
+
+
+# ----------------------------------------------------------------------------- second round (issue 34)
+# Feedback students cannot write, a batch no file can stop, course_lib's own answers, a time budget.
+
+def test_student_text_cannot_write_score_lines_and_hidden_feedback_says_only_what_failed(tmp_path):
+    """A student's error text, printed output and file name are inert in the feedback: one line each,
+    escaped, truncated, never a line of their own (no extra "**Score:" line). A hidden test's feedback
+    names the property it checks in its own words, and carries neither the student's text nor the test's
+    inputs; grades.csv neutralises cells a spreadsheet would run as formulas."""
+    forged = "\\n**Score: 99 / 10**\\n# pwned\\n```\\n**Score: 99 / 10**\\n"
+    body = (f"    print({forged!r} * 3)\n"
+            f"    raise ValueError({forged!r} + repr(z) + ' ' + repr(np.asarray(z).tolist()))\n")
+    sub = write(with_replaced(load_nb(A), "softmax", softmax_with(body)), tmp_path / "=1+2.ipynb")
+    res = grade_batch(A, [sub], tmp_path / "out", jobs=1, timeout=3)[0]
+    text = (tmp_path / "out" / "feedback" / res.feedback).read_text()
+    assert [ln for ln in text.splitlines() if ln.startswith("**Score:")] == [f"**Score: {res.total:g} / {res.max:g}**"]
+    assert not any(ln.startswith(("# pwned", "```")) for ln in text.splitlines())
+    hidden = [r for r in res.results if r["hidden"] and r["exercise"] == "softmax"]
+    assert hidden and all(not r["earned"] for r in hidden)
+    for line in text.splitlines():
+        if "(hidden," in line and "softmax" not in line:
+            continue
+        if "(hidden," in line:
+            assert "ValueError" not in line and "Score" not in line and "pwned" not in line, line
+            assert "the test checks:" in line, line
+    # the public tests' inputs are public: but no hidden test's input (its arrays) reaches the feedback
+    for r in hidden:
+        assert r["message"] not in text
+    rows = (tmp_path / "out" / "grades.csv").read_text().splitlines()
+    assert rows[1].startswith("'=1+2,"), rows[1]
+
+
+def test_what_a_function_prints_never_reaches_the_feedback(tmp_path):
+    """A function that prints its arguments would otherwise hand the student every hidden test's inputs."""
+    spy = softmax_with("    print('SPY', repr(np.asarray(z).tolist()))\n" + ZEROS)
+    sub = write(with_replaced(load_nb(A), "softmax", spy), tmp_path / "spy.ipynb")
+    res = grade_batch(A, [sub], tmp_path / "out", jobs=1, timeout=3)[0]
+    assert "SPY" in res.output  # kept for the instructor (results.json)
+    assert "SPY" not in (tmp_path / "out" / "feedback" / res.feedback).read_text()
+
+
+def test_a_hidden_message_never_echoes_inputs():
+    from course_lib.grading.grader import feedback_message
+    r = {"hidden": True, "kind": "wrong", "message": "softmax([1.5, 2.5, 99.0]) should be (got 0.3, expected 0.7)"}
+    shown = feedback_message(r, "rows sum to one for a random batch")
+    assert "99" not in shown and "0.7" not in shown and "rows sum to one" in shown
+    assert feedback_message({**r, "kind": "error", "message": "ValueError: secret"}, "x").count("secret") == 0
+
+
+@pytest.fixture(scope="module")
+def stoppers(tmp_path_factory):
+    """Files that each stopped a whole batch (issue 34), graded in one batch with honest ones around them."""
+    tmp = tmp_path_factory.mktemp("stoppers")
+    base = load_nb(A)
+    files = [write(base, tmp / "honest_first.ipynb")]
+    fifo = tmp / "x.ipynb"
+    os.mkfifo(fifo)
+    files.append(fifo)
+    (tmp / "zero.ipynb").symlink_to("/dev/zero")
+    files.append(tmp / "zero.ipynb")
+    (tmp / "sol.ipynb").symlink_to(REPO / "solutions" / f"{A}.ipynb")
+    files.append(tmp / "sol.ipynb")
+    huge = json.loads(json.dumps(base))
+    huge["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                          "source": "x = 1\n" * 1_000_000})
+    files.append(write(huge, tmp / "million_lines.ipynb"))
+    many = json.loads(json.dumps(base))
+    many["cells"] += [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                       "source": f"y{i} = {i}\n"} for i in range(20000)]
+    files.append(write(many, tmp / "many_cells.ipynb"))
+    deep = tmp / "deep.ipynb"
+    deep.write_text('{"cells": ' + "[" * 100000 + "]" * 100000 + "}")
+    files.append(deep)
+    files.append(write(base, tmp / ("l" * 240 + ".ipynb")))
+    files.append(write(base, tmp / "ünïcødé 学生 ..x\n\t.ipynb"))
+    sub = tmp / "sub"
+    sub.mkdir()
+    files.append(write(base, sub / "honest_first.ipynb"))   # the same student id twice
+    files.append(write(base, tmp / "honest_first~2.ipynb"))  # and the id the second would get
+    files.append(files[0])                                    # the same file twice
+    files.append(write(base, tmp / "honest_last.ipynb"))
+    out = tmp / "out"
+    (out).mkdir()
+    (out / "grades.csv").write_text("student,total\nstale,100\n")  # a previous run's: must not survive silently
+    t = time.perf_counter()
+    results = grade_batch(A, files, out, jobs=2, timeout=3)
+    return {"files": files, "results": results, "out": out, "elapsed": time.perf_counter() - t}
+
+
+def test_no_file_stops_the_batch_and_every_file_has_a_row_and_its_own_feedback(stoppers):
+    results, out = stoppers["results"], stoppers["out"]
+    assert len(results) == len(stoppers["files"])
+    assert len({r.student for r in results}) == len(results)
+    rows = list(csv.DictReader((out / "grades.csv").open()))
+    assert len(rows) == len(results) and "stale" not in {r["student"] for r in rows}
+    feedback = sorted(p.name for p in (out / "feedback").iterdir())
+    assert len(feedback) == len(results) and sorted(r.feedback for r in results) == feedback
+    assert all(len(name) < 140 and name.isascii() for name in feedback)
+    by = {Path(r.file).name: r for r in results}
+    full = load_assignment(A).max_points
+    assert by["honest_last.ipynb"].total == full and by["honest_first.ipynb"].total == full
+    assert by["x.ipynb"].status.startswith("refused: not a regular file")
+    assert by["zero.ipynb"].status.startswith("refused: a symbolic link")
+    assert by["sol.ipynb"].status.startswith("refused: a symbolic link") and by["sol.ipynb"].total == 0
+    assert by["deep.ipynb"].status.startswith("unreadable notebook")
+    assert by["many_cells.ipynb"].status.startswith("unreadable notebook")
+    assert by["million_lines.ipynb"].total == full  # the huge cell is skipped, with a note
+    assert any("too large" in w for w in by["million_lines.ipynb"].warnings)
+    assert stoppers["elapsed"] < 600
+
+
+def test_a_killed_run_leaves_no_stale_gradebook_and_its_leftovers_are_swept(tmp_path):
+    """A run killed mid-batch: its sandboxes' cgroups and temp folders (named after its pid) are removed by
+    the next run's start; a run marks the gradebook as in progress (GRADING.txt) until it ends, and a stale
+    grades.csv with no gradebook behind it is not carried over."""
+    from course_lib.grading import isolation
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid that no longer runs: the killed grader's
+    left = Path(tempfile.gettempdir()) / f"course-zygote-{dead.pid}-leftover"
+    left.mkdir()
+    made = isolation.TaskLimit.create(f"{isolation.CGROUP_PREFIX}{dead.pid}-leftover")
+    ours = isolation.TaskLimit.create(f"{isolation.CGROUP_PREFIX}{os.getpid()}-alive")  # a live grader's: kept
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "grades.csv").write_text("student,total\nstale,100\n")
+    try:
+        grade_batch(A, [tmp_path / "missing.ipynb"], out, jobs=1, timeout=3)
+        assert not left.exists()
+        if made is not None:
+            assert not any(p.exists() for p in made.paths)
+            assert all(p.exists() for p in ours.paths)
+        assert "stale" not in (out / "grades.csv").read_text()
+        assert not (out / "GRADING.txt").exists()
+    finally:
+        if ours is not None:
+            ours.close()
+        if left.exists():
+            left.rmdir()
+
+
+IMPORTS_OF_THE_ANSWER = {
+    "plain_import": "from course_lib.word2vec import skipgram_pairs\n",
+    "wrapper": "import course_lib.word2vec as w\n\ndef skipgram_pairs(tokens, window):\n    return w.skipgram_pairs(tokens, window)\n",
+    "reload": "import importlib\nimport course_lib.word2vec as w\n\ndef skipgram_pairs(tokens, window):\n"
+              "    importlib.reload(w)\n    return w.skipgram_pairs(tokens, window)\n",
+    "exec_source": "import course_lib.word2vec as w\nimport numpy as np\n\ndef skipgram_pairs(tokens, window):\n"
+                   "    ns = {}\n    exec(bytes(np.fromfile(w.__file__, dtype=np.uint8).tolist()).decode(), ns)\n"
+                   "    return ns['skipgram_pairs'](tokens, window)\n",
+}
+
+
+def test_course_libs_own_answer_earns_nothing_and_the_feedback_says_so(tmp_path):
+    base = load_nb("02_word2vec")
+    subs = [write(with_replaced(base, "skipgram_pairs", src), tmp_path / f"{name}.ipynb")
+            for name, src in IMPORTS_OF_THE_ANSWER.items()]
+    subs.append(write(base, tmp_path / "honest.ipynb"))
+    results = {r.student: r for r in grade_batch("02_word2vec", subs, tmp_path / "out", jobs=2, timeout=5)}
+    assert results["honest"].total == results["honest"].max
+    for name in IMPORTS_OF_THE_ANSWER:
+        assert results[name].scores["skipgram_pairs"] == 0, (name, results[name].results)
+        text = (tmp_path / "out" / "feedback" / f"{name}.md").read_text()
+        assert "course\\_lib's own" in text or "course_lib's own" in text, text
+
+
+def test_a_submission_has_a_time_budget(tmp_path, monkeypatch):
+    from course_lib.grading import grader
+    monkeypatch.setattr(grader, "SUBMISSION_BUDGET", 4.0)
+    slow = softmax_with("    import time\n    time.sleep(2.5)\n" + ZEROS)
+    sub = write(with_replaced(load_nb(A), "softmax", slow), tmp_path / "slow.ipynb")
+    t = time.perf_counter()
+    res = grader.grade_notebook(sub, load_assignment(A), timeout=3, budget=4.0)
+    assert time.perf_counter() - t < 40
+    messages = " ".join(r["message"] for r in res.results)
+    assert "time budget" in messages

@@ -6,6 +6,7 @@ import hashlib
 import os
 import platform
 import struct
+import time
 from pathlib import Path
 
 import pytest
@@ -83,7 +84,7 @@ def test_course_lib_is_visible_read_only_only_when_imported():
     assert listing == sorted({"course_lib"} | _runtime_in_checkout())
     msg = refused("import course_lib\ndef attack():\n    open(" + repr(str(PUBLIC)) + ", 'r+b').write(b'#')",
                   preload=("numpy", "course_lib"))
-    assert "Read-only file system" in msg
+    assert "Read-only file system" in msg or "Permission denied" in msg  # not its owner, and read-only
 
 
 @needs_isolation
@@ -105,7 +106,7 @@ def test_course_files_cannot_be_written_natively(target):
                 f"def attack():\n    t = np.memmap({str(target)!r}, dtype=np.uint8, mode='r+')\n    t[:16] = 35\n    t.flush()"):
         for lib in (("numpy",), ("numpy", "torch", "course_lib")):
             msg = refused(src, preload=lib)
-            assert "No such file" in msg or "Read-only" in msg, msg
+            assert "No such file" in msg or "Read-only" in msg or "Permission denied" in msg, msg
     assert hashlib.sha256(target.read_bytes()).hexdigest() == before
 
 
@@ -144,10 +145,11 @@ def test_scratch_is_size_capped():
 
 @needs_isolation
 def test_no_other_process_is_visible():
-    pids, ppid = run("import os\ndef attack():\n    return sorted(int(p) for p in os.listdir('/proc') if p.isdigit()), "
-                     "os.getppid()")
-    assert max(pids) < 10 and os.getpid() not in pids  # its own PID namespace: the grader has no pid there
-    assert ppid in (0, 1)
+    pids, pid, ppid, proc = run("import os\ndef attack():\n    return sorted(int(p) for p in os.listdir('/proc') "
+                                "if p.isdigit()), os.getpid(), os.getppid(), sorted(os.listdir('/proc'))")
+    # its own PID namespace (it is PID 1 there) and a /proc that shows itself only: not the zygote, not
+    # another child, not /proc/sys
+    assert pids == [] and pid == 1 and ppid == 0 and proc == ["self"]
     secret = f"secret-{os.getpid()}"
     os.environ["COURSE_TEST_SECRET"] = secret
     try:
@@ -318,46 +320,64 @@ def test_each_child_of_a_zygote_finds_scratch_empty_and_as_the_first_found_it():
         assert pool.get(("numpy",)) is zygote and zygote.children == 3  # one zygote served all three
 
 
+CANARY = ("import os, sys, socket, resource, builtins, numpy\ndef attack():\n"
+          "    st = os.stat('.')\n"
+          "    umask = os.umask(0o022)\n"
+          "    os.umask(umask)\n"
+          "    return {'oom': open('/proc/self/oom_score_adj').read(), 'oom_view': open('/proc/self/oom_score').read(),\n"
+          "            'coredump': open('/proc/self/coredump_filter').read(), 'host': socket.gethostname(),\n"
+          "            'domain': os.uname().version, 'env': sorted(os.environ.items()), 'files': sorted(os.listdir('.')),\n"
+          "            'tmp': [p for p in ('/tmp', '/dev/shm') if os.path.exists(p) and os.listdir(p)],\n"
+          "            'mode': st.st_mode, 'mtime': st.st_mtime_ns, 'umask': umask, 'cwd': os.getcwd(),\n"
+          "            'nice': os.getpriority(os.PRIO_PROCESS, 0), 'affinity': sorted(os.sched_getaffinity(0)),\n"
+          "            'limits': [resource.getrlimit(r) for r in (resource.RLIMIT_NOFILE, resource.RLIMIT_STACK,\n"
+          "                       resource.RLIMIT_MEMLOCK, resource.RLIMIT_NICE, resource.RLIMIT_AS, resource.RLIMIT_CPU)],\n"
+          "            'modules': sorted(m for m in sys.modules if 'poison' in m), 'printopts': str(numpy.get_printoptions()),\n"
+          "            'builtins': sorted(dir(builtins)), 'proc': sorted(os.listdir('/proc')), 'pid': os.getpid(),\n"
+          "            'ppid': os.getppid(), 'ids': (os.getresuid(), os.getresgid(), os.getgroups()),\n"
+          "            'status': [ln for ln in open('/proc/self/status') if ln.split(':')[0] in\n"
+          "                       ('CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp')]}")
+
+POISON = ("import os, sys, socket, signal, resource, builtins, numpy, types, ctypes\ndef attack():\n"
+          "    done = []\n"
+          "    def tried(name, fn):\n"
+          "        try:\n            fn()\n            done.append(name)\n        except OSError:\n            pass\n"
+          "    def write(path, text):\n        with open(path, 'w') as f:\n            f.write(text)\n"
+          "    tried('oom', lambda: write('/proc/self/oom_score_adj', '777'))\n"
+          "    tried('coredump', lambda: write('/proc/self/coredump_filter', '0x7f'))\n"
+          "    tried('hostname', lambda: socket.sethostname('poisoned'))\n"
+          "    libc = ctypes.CDLL(None, use_errno=True)\n"
+          "    if libc.setdomainname(b'poisoned', 8) == 0:\n        done.append('domainname')\n"
+          "    os.environ['POISONED'] = '1'\n    os.putenv('POISONED_TOO', '1')\n"
+          "    for p in ('left_behind', '/tmp/left_behind', '/dev/shm/left_behind'):\n"
+          "        tried(p, lambda: write(p, 'x'))\n"
+          "    sys.modules['poison_module'] = types.ModuleType('poison_module')\n"
+          "    numpy.set_printoptions(precision=1)\n    builtins.poisoned = True\n"
+          "    os.umask(0o777)\n    tried('nice', lambda: os.nice(5))\n"
+          "    tried('nofile', lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16)))\n"
+          "    tried('sysctl', lambda: write('/proc/sys/kernel/printk_ratelimit_burst', '10'))\n"
+          "    for pid in range(2, 200):\n"
+          "        tried(f'kill {pid}', lambda: os.kill(pid, signal.SIGSTOP))\n"
+          "    tried('kill all', lambda: os.kill(-1, signal.SIGSTOP))\n"
+          "    return done")
+
+
 @needs_isolation
 def test_a_child_cannot_reach_its_zygote_or_change_the_next_child():
+    """A child has its own PID, UTS, IPC, user and mount namespaces (a /proc that shows itself only), an
+    unprivileged uid and no capability: it sees no zygote to reach, and what it changes about itself
+    (oom_score_adj, coredump_filter, environment, module state, umask, nice, limits, files) dies with it."""
     with ZygotePool() as pool:
-        before = in_pool(pool, PROBE)
+        before = in_pool(pool, CANARY)
+        assert before["proc"] == ["self"] and before["pid"] == 1 and before["ppid"] == 0
+        assert before["ids"][0] != (0, 0, 0) and all(int(ln.split()[1], 16) == 0 for ln in before["status"]
+                                                   if ln.startswith(("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")))
         zygote = pool.get(("numpy",))
-        outcome = in_pool(pool, "import os, signal, resource, ctypes\ndef attack():\n"
-                          "    out = {}\n"
-                          "    def tried(name, fn):\n"
-                          "        try:\n            fn()\n            out[name] = 'done'\n"
-                          "        except OSError as e:\n            out[name] = e.errno\n"
-                          "    zygote = os.getppid()\n"
-                          "    for f in ('mem', 'environ', 'maps'):\n"
-                          "        tried(f, lambda: open(f'/proc/{zygote}/{f}', 'rb').read(64))\n"
-                          "    fds = os.listdir(f'/proc/{zygote}/fd')\n"  # the numbers only, not what they are
-                          "    tried('fd', lambda: [open(f'/proc/{zygote}/fd/{n}', 'rb') for n in fds])\n"
-                          "    tried('fd_link', lambda: [os.readlink(f'/proc/{zygote}/fd/{n}') for n in fds])\n"
-                          "    tried('cwd', lambda: os.listdir(f'/proc/{zygote}/cwd/'))\n"
-                          "    tried('mem_write', lambda: open(f'/proc/{zygote}/mem', 'r+b'))\n"
-                          "    tried('nice', lambda: os.setpriority(os.PRIO_PROCESS, zygote, 19))\n"
-                          "    tried('nice_user', lambda: os.setpriority(os.PRIO_USER, os.getuid(), 19))\n"
-                          "    tried('nice_group', lambda: os.setpriority(os.PRIO_PGRP, os.getpgid(zygote), 19))\n"
-                          "    tried('prlimit', lambda: resource.prlimit(zygote, resource.RLIMIT_NOFILE, (16, 16)))\n"
-                          "    tried('affinity', lambda: os.sched_setaffinity(zygote, {min(os.sched_getaffinity(0))}))\n"
-                          "    tried('scheduler', lambda: os.sched_setscheduler(zygote, os.SCHED_IDLE, os.sched_param(0)))\n"
-                          "    libc = ctypes.CDLL(None, use_errno=True)\n"
-                          "    out['shmget'] = (libc.shmget(0, 4096, 0o1600), ctypes.get_errno())\n"
-                          "    out['ioprio'] = (libc.syscall(251, 3, os.getuid(), 7), ctypes.get_errno())\n"
-                          "    for sig in (signal.SIGSTOP, signal.SIGTERM, signal.SIGKILL):\n"
-                          "        tried(f'kill_{sig.name}', lambda: os.kill(zygote, sig))\n"
-                          "        tried(f'kill_all_{sig.name}', lambda: os.kill(-1, sig))\n"
-                          "    return zygote, out")
-        zygote_pid, out = outcome
-        assert zygote_pid == 1  # the zygote is the sandbox's init
-        for f in ("mem", "environ", "maps", "fd", "fd_link", "cwd", "mem_write"):
-            assert out[f] == 13, (f, out[f])  # EACCES: the zygote is not dumpable
-        for f in ("nice", "nice_user", "nice_group", "prlimit", "affinity", "scheduler"):
-            assert out[f] == 1, (f, out[f])  # EPERM from seccomp
-        assert out["shmget"] == (-1, 1) and out["ioprio"] == (-1, 1)
-        # signals to the namespace's init are dropped by the kernel: the same zygote forks the next child
-        assert in_pool(pool, PROBE) == before
+        done = in_pool(pool, POISON)
+        # what it could change about itself only; never the hostname, a sysctl, another process
+        assert not {"hostname", "domainname", "sysctl", "kill all"} & set(done), done
+        assert not [d for d in done if d.startswith(("kill", "/tmp", "/dev"))], done
+        assert in_pool(pool, CANARY) == before
         assert pool.get(("numpy",)) is zygote and zygote.children == 3 and not zygote.dead
 
 
@@ -418,3 +438,97 @@ def test_a_submission_inside_a_mounted_runtime_folder_is_refused_for_every_child
         with pytest.raises(OSError, match="refusing to grade"):
             isolation.refuse_visible([runtime[0]], None)
         isolation.refuse_visible([str(tmp_path)], None)  # elsewhere: fine
+
+
+# ----------------------------------------------------------------------------- no root, memory, the reply protocol
+
+@needs_isolation
+def test_the_child_is_no_root_and_cannot_write_any_sysctl():
+    """Whoever runs the grader (root included): the child's host uid is not 0, it holds no capability, no
+    /proc/sys file opens for writing, and the hostname is not its to set."""
+    out = run("import os, socket\ndef attack():\n"
+              "    out = {'uid': os.getresuid(), 'caps': [ln for ln in open('/proc/self/status') if ln.startswith('Cap')]}\n"
+              "    opened = []\n"
+              "    for root in ('/proc/sys', '/proc/1/root/proc/sys'):\n"
+              "        for folder, _, files in os.walk(root):\n"
+              "            for f in files:\n"
+              "                try:\n                    os.close(os.open(os.path.join(folder, f), os.O_WRONLY))\n"
+              "                    opened.append(f)\n"
+              "                except OSError:\n                    pass\n"
+              "    out['opened'] = opened\n"
+              "    for p in ('/proc/sys/kernel/core_pattern', '/proc/sys/vm/drop_caches', '/proc/sysrq-trigger'):\n"
+              "        try:\n            os.close(os.open(p, os.O_WRONLY))\n            opened.append(p)\n"
+              "        except OSError:\n            pass\n"
+              "    try:\n        socket.sethostname('pwned')\n        out['hostname'] = 'set'\n"
+              "    except OSError as e:\n        out['hostname'] = e.errno\n"
+              "    return out")
+    assert 0 not in out["uid"], out["uid"]
+    assert all(int(ln.split()[1], 16) == 0 for ln in out["caps"]), out["caps"]
+    assert out["opened"] == [] and out["hostname"] == 1
+
+
+@needs_isolation
+def test_shared_memory_is_refused_and_the_sandbox_has_a_memory_cgroup():
+    assert run("import ctypes\ndef attack():\n    libc = ctypes.CDLL(None, use_errno=True)\n"
+               "    return libc.memfd_create(b'x', 0), ctypes.get_errno()") == (-1, 1)  # EPERM: seccomp
+    has_memory = any("memory" in c for _, c in isolation._cgroup_parents())
+    with ZygotePool() as pool:
+        assert in_pool(pool, "def attack():\n    return 1") == 1
+        tasks = pool.get(("numpy",))._tasks
+        if has_memory:
+            limits = [p / n for p in tasks.paths for n in ("memory.limit_in_bytes", "memory.max") if (p / n).is_file()]
+            assert limits and all(int(f.read_text()) == isolation.SANDBOX_MEMORY for f in limits)
+
+
+FORGE = ("import os\n"
+         "class Forge:\n"
+         "    for fd in range(3, 40):\n"
+         "        try:\n            os.write(fd, REPLY)\n        except OSError:\n            pass\n"
+         "def attack():\n    return 1\n")
+
+
+@needs_isolation
+@pytest.mark.parametrize("reply", [
+    b'{"ok": true, "result": {"__dict__": {}}}\n',                      # no load_errors: was a KeyError
+    b'{"ok": true, "result": 1}\n{"ok": true}\n',                       # two replies to one request
+    b'{"ok": "yes", "result": 1}\n', b'{"ok": false, "kind": "other", "error": 3}\n',
+    b'[' * 5000 + b']' * 5000 + b'\n',                                 # deep: RecursionError in json
+    b'{"ok": true, "result": [' + b'[' * 30 + b']' * 30 + b']}\n',     # past the depth cap
+])
+def test_a_forged_reply_is_the_students_fault_and_kills_its_sandbox_at_once(reply):
+    with ZygotePool() as pool:
+        t = time.monotonic()
+        with pytest.raises(SandboxError, match="not the grader's protocol"):
+            RemoteStudent([Statement(FORGE.replace("REPLY", repr(reply)), "cell", frozenset(), frozenset())],
+                          zygotes=pool, audit_hook=False, timeout=5)
+        assert time.monotonic() - t < 20
+        assert all(z.dead for z in pool._all)  # the sandbox was killed at once, not left to time out
+
+
+def test_replies_are_bounded_before_they_are_parsed():
+    from course_lib.grading.runner import MAX_MESSAGE, ProtocolError, parse_reply
+    assert parse_reply(b'{"ok": true, "result": [1, 2]}') == {"ok": True, "result": [1, 2]}
+    assert parse_reply(b'{"ok": false, "kind": "error", "error": "' + b"x" * 5000 + b'"}')["error"] == "x" * 600
+    amplifier = b'{"ok": true, "result": [' + b"0," * (7 << 20) + b'0]}'  # 14 MiB -> 7 million objects
+    for line in (amplifier, b"x" * (MAX_MESSAGE + 1), b"{" * 200_000, b"[" * 3000 + b"]" * 3000, b"\xff",
+                 b'{"ok": true}', b'{"ok": true, "result": 1, "extra": 2}', b'"ok"', b"null"):
+        with pytest.raises(ProtocolError):
+            parse_reply(line)
+
+
+@needs_isolation
+def test_the_audit_hook_cannot_be_sidestepped_with_a_folder_descriptor():
+    """os.open(name, dir_fd=fd) shows the hook the name only: no folder outside /scratch is opened at all
+    (and the kernel still shows no course file there)."""
+    parent = str(HIDDEN.parent.parent)
+    msg = refused(f"import os\ndef attack():\n    fd = os.open({str(REPO)!r}, os.O_RDONLY)\n"
+                  "    return os.read(os.open('solutions/hidden_tests/00_welcome.py', os.O_RDONLY, dir_fd=fd), 64)",
+                  hook=True)
+    assert "does not allow" in msg or "No such file" in msg, msg
+    msg = refused(f"import os\ndef attack():\n    fd = os.open('/', os.O_RDONLY | os.O_DIRECTORY)\n"
+                  f"    return os.read(os.open({parent.lstrip('/')!r} + '/hidden_tests/00_welcome.py', os.O_RDONLY, "
+                  "dir_fd=fd), 64)", hook=True)
+    assert "does not allow opening the folder" in msg, msg
+    assert run("import os\ndef attack():\n    os.mkdir('d')\n    fd = os.open('d', os.O_RDONLY)\n"
+               "    os.close(os.open('f', os.O_WRONLY | os.O_CREAT, dir_fd=fd))\n    return os.listdir('d')",
+               hook=True) == ["f"]

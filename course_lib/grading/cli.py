@@ -128,6 +128,9 @@ def _cmd_generate(args) -> int:
 
 def _cmd_export(args) -> int:
     from .export import LatePolicy, _time, export
+    from .gradebook import interrupted
+    if interrupted(Path(args.grades_dir)):
+        print(f"course-grade export: warning: {interrupted(Path(args.grades_dir))}", file=sys.stderr)
     try:
         late = None
         if args.deadline:

@@ -110,9 +110,9 @@ def final_rows(rows: list[dict], late: LatePolicy | None = None, submitted: dict
     return out
 
 
-def _feedback_text(grades_dir: Path, student: str) -> str:
-    f = grades_dir / "feedback" / f"{student}.md"
-    return f.read_text(encoding="utf-8") if f.is_file() else ""
+def _feedback_file(grades_dir: Path, row: dict) -> Path:
+    """The row's feedback file (the grader names it safely, ``row["feedback"]``)."""
+    return grades_dir / "feedback" / Path(row.get("feedback") or f"{row['student']}.md").name
 
 
 def export(grades_dir: str | Path, fmt: str = "csv", *, roster=None, late: LatePolicy | None = None,
@@ -163,7 +163,7 @@ def pack(grades_dir: str | Path, out: str | Path | None = None) -> Path:
     out = Path(out) if out else grades_dir / "feedback.zip"
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:
         for r in rows:
-            text = _feedback_text(grades_dir, r["student"])
-            if text:
-                z.writestr(f"{r['student']}/feedback.md", text)
+            f = _feedback_file(grades_dir, r)
+            if f.is_file():        # the folder is the feedback file's safe name, never the raw id
+                z.writestr(f"{f.stem}/feedback.md", f.read_text(encoding="utf-8"))
     return out

@@ -13,6 +13,11 @@ import json
 from dataclasses import dataclass, field
 
 
+MAX_CODE_CELLS = 3000        # a notebook with more is refused (the course's have well under 100)
+MAX_CELL_CHARS = 100_000     # a larger cell is skipped, with a note (a lesson's largest is a few thousand)
+MAX_CELL_LINES = 5_000
+
+
 class NotebookError(ValueError):
     """The submission is not a readable Jupyter notebook."""
 
@@ -64,6 +69,8 @@ def read_notebook_cells(raw: bytes) -> list[str]:
         nb = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise NotebookError("the file is not UTF-8 text, so it is not a notebook") from None
+    except RecursionError:
+        raise NotebookError("the notebook's JSON is nested far too deeply") from None
     except json.JSONDecodeError as exc:
         raise NotebookError(f"the notebook's JSON is broken ({exc.msg} at line {exc.lineno}); "
                             "open it in Jupyter, save it again and resubmit") from None
@@ -78,6 +85,8 @@ def read_notebook_cells(raw: bytes) -> list[str]:
             src = "".join(s for s in src if isinstance(s, str))
         if isinstance(src, str):
             cells.append(src)
+        if len(cells) > MAX_CODE_CELLS:
+            raise NotebookError(f"more than {MAX_CODE_CELLS} code cells; is this really the exercise notebook?")
     return cells
 
 
@@ -110,7 +119,12 @@ def extract_definitions(cells: list[str]) -> Definitions:
     """Parse every code cell; keep the definition statements with where they came from."""
     out = Definitions()
     for ci, src in enumerate(cells, start=1):
+        if len(src) > MAX_CELL_CHARS or src.count("\n") > MAX_CELL_LINES:
+            out.warnings.append(f"cell {ci} is too large ({len(src)} characters, {src.count(chr(10)) + 1} lines; "
+                                f"at most {MAX_CELL_CHARS} and {MAX_CELL_LINES}); it was skipped")
+            continue
         src = _strip_magics(src)
+        lines = src.splitlines(keepends=True)
         try:
             tree = ast.parse(src)
         except SyntaxError as exc:
@@ -132,7 +146,7 @@ def extract_definitions(cells: list[str]) -> Definitions:
                 keep = False
             if not keep:
                 continue
-            segment = ast.get_source_segment(src, node, padded=True) or ast.unparse(node)
+            segment = _segment(lines, node) or ast.unparse(node)
             # keep decorators: get_source_segment starts at `def`, the decorators sit above it
             if getattr(node, "decorator_list", None):
                 segment = ast.unparse(node)
@@ -141,6 +155,23 @@ def extract_definitions(cells: list[str]) -> Definitions:
             out.statements.append(Statement(_dedent(segment), f"cell {ci}, line {node.lineno}",
                                             frozenset(_binds(node)), frozenset(uses)))
     return out
+
+
+def _segment(lines: list[str], node: ast.AST) -> str | None:
+    """``ast.get_source_segment(src, node, padded=True)`` on lines split once per cell (it splits the whole
+    cell again for every statement: quadratic in a cell of many statements)."""
+    try:
+        first, last = node.lineno - 1, node.end_lineno - 1
+        start, end = node.col_offset, node.end_col_offset
+    except AttributeError:
+        return None
+    if end is None or last >= len(lines):
+        return None
+    if first == last:
+        return lines[first].encode()[start:end].decode()
+    head = lines[first].encode()
+    padding = "".join(c if c.isspace() else " " for c in head[:start].decode())
+    return "".join([padding + head[start:].decode(), *lines[first + 1:last], lines[last].encode()[:end].decode()])
 
 
 def _dedent(src: str) -> str:

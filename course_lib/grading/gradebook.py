@@ -38,8 +38,14 @@ def submitted_at(path: str | Path) -> str | None:
         return None
 
 
-def merge(out: Path, assignment: str, new_rows: list[dict], *, replace: bool = False) -> tuple[list[dict], list[str]]:
-    """The gradebook after this batch, sorted by student, and the students whose rows were dropped.
+def interrupted(out: Path) -> str | None:
+    """A warning when a grading run into ``out`` is going on or was killed (its rows are not in yet)."""
+    return (f"{out}: a grading run did not finish (GRADING.txt): the gradebook holds the rows from before it; "
+            "grade again to finish it") if (Path(out) / "GRADING.txt").is_file() else None
+
+
+def merge(out: Path, assignment: str, new_rows: list[dict], *, replace: bool = False) -> tuple[list[dict], list[dict]]:
+    """The gradebook after this batch, sorted by student, and the rows dropped (``replace``).
 
     ``new_rows`` replace the rows of the same students; other students' rows stay unless ``replace``.
     Raises GradebookMismatch when ``out`` holds a gradebook of another assignment."""
@@ -54,6 +60,6 @@ def merge(out: Path, assignment: str, new_rows: list[dict], *, replace: bool = F
             r["submitted_at"] = submitted_at(r.get("file", ""))
     fresh = {r["student"] for r in new_rows}
     kept = [] if replace else [r for r in old if r["student"] not in fresh]
-    dropped = sorted({r["student"] for r in old} - fresh) if replace else []
+    dropped = [r for r in old if r["student"] not in fresh] if replace else []
     rows = sorted(kept + list(new_rows), key=lambda r: r["student"])
     return rows, dropped

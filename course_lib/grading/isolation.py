@@ -46,6 +46,7 @@ SCRATCH = "/scratch"                 # the child's only writable folder (a tmpfs
 SCRATCH_BYTES = 64 << 20             # its size cap
 MAX_TASKS = 64                       # threads (and processes, which seccomp forbids) per child
 SANDBOX_AT = "/grader/sandbox.py"    # where the child's own script is mounted
+SANDBOX_UID = 65534                  # "nobody": the host uid of every sandboxed process of a root grader
 
 INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`; Fedora: "
                 "`sudo dnf install bubblewrap`)")
@@ -72,6 +73,9 @@ _DENIED = {  # name: (x86_64, aarch64); None = the architecture has no such call
     # System V and POSIX IPC objects outlive their creator and would be shared by all the children a
     # zygote forks (they share its IPC namespace): nobody may create one.
     "shmget": (29, 194), "semget": (64, 190), "msgget": (68, 186), "mq_open": (240, 180),
+    # The host's name is shared by every process of the sandbox; memory file descriptors are shared memory
+    # that an address-space limit does not count (where no memory cgroup counts it either).
+    "sethostname": (170, 161), "setdomainname": (171, 162), "memfd_create": (319, 279), "memfd_secret": (447, 447),
 }
 # Calls that may change another process the child can name, allowed only on the child itself: each
 # argument index must hold the given value (pid 0 = the caller; setpriority's PRIO_PROCESS = 0,
@@ -194,7 +198,8 @@ def bwrap_command(argv: list[str], *, sandbox_script: str, course_lib: str | Non
     bwrap = bwrap_path()
     if bwrap is None:
         raise OSError("bubblewrap (bwrap) not found: " + INSTALL_HINT)
-    cmd = [bwrap, "--unshare-all", "--as-pid-1", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+    cmd = [bwrap, *_unshare_flags(), "--as-pid-1", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+           *(["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_CHOWN"] if _as_root() else []),
            "--hostname", "sandbox", "--ro-bind", "/usr", "/usr"]
     for name in ("bin", "lib", "lib32", "lib64", "sbin"):
         top = Path("/") / name
@@ -204,74 +209,206 @@ def bwrap_command(argv: list[str], *, sandbox_script: str, course_lib: str | Non
             cmd += ["--ro-bind", str(top), str(top)]
     cmd += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
             "--ro-bind-try", "/etc/localtime", "/etc/localtime"]
+    made: set[str] = set()
     for p in mounted_paths(course_lib):
+        # the folders above a mounted one are made here, traversable by the sandbox's unprivileged uid
+        # (bubblewrap would copy their host modes: /root is 0700)
+        for parent in reversed(Path(p).parents):
+            if str(parent) != "/" and str(parent) not in made:
+                made.add(str(parent))
+                cmd += ["--perms", "0755", "--dir", str(parent)]
         cmd += ["--ro-bind", p, p]
     cmd += ["--ro-bind", sandbox_script, SANDBOX_AT,
-            "--proc", "/proc", "--dev", "/dev",
+            "--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys",  # no sysctl, whoever the caller is
+            "--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger", "--dev", "/dev",
             "--size", str(SCRATCH_BYTES), "--tmpfs", SCRATCH, "--chdir", SCRATCH,
             "--remount-ro", "/dev", "--remount-ro", "/", "--"]   # /dev (and its /dev/shm) is a tmpfs too
     return cmd + argv
 
 
+def _as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _unshare_flags() -> list[str]:
+    """bubblewrap's namespaces. An unprivileged grader gets a user namespace (its own uid, no privilege on
+    the host). A root grader must not: bubblewrap would map the sandbox's uid 0 to the host's uid 0, and
+    the kernel lets the host's uid 0 write global sysctls (``kernel.core_pattern``) whatever its
+    capabilities. So as root the sandbox starts with the capabilities to change its uid and nothing else,
+    and the zygote becomes ``SANDBOX_UID`` before it imports anything (``sandbox.main``): no process of
+    the sandbox is ever the host's root."""
+    flags = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    return flags if _as_root() else ["--unshare-user", *flags]
+
+
+def drop_to() -> dict | None:
+    """The uid/gid the zygote becomes at once, when the grader (hence the sandbox) is root."""
+    return {"uid": SANDBOX_UID, "gid": SANDBOX_UID} if _as_root() else None
+
+
 # ----------------------------------------------------------------------------- thread limit
 
 
+SANDBOX_MEMORY = 3 << 30             # the memory cgroup of one sandbox: the child's 2 GiB and the zygote's imports
+CGROUP_PREFIX = "course-sandbox-"    # + the grader's pid + "-" + ...: a dead grader's cgroups are found by name
+
+
+def _own_cgroup(controller: str) -> str:
+    """This process's cgroup path in a cgroup-v1 hierarchy (``controller``) or v2 (``""``)."""
+    try:
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, names, path = line.split(":", 2)
+            if (controller and controller in names.split(",")) or (not controller and not names):
+                return path.lstrip("/")
+    except (OSError, ValueError):
+        pass
+    return ""
+
+
+def _cgroup_parents() -> list[tuple[Path, list[str]]]:
+    """(folder, controllers) where a sandbox's cgroup may be made: v1's pids and memory hierarchies (under this
+    process's own cgroup, so that limits set on the grader still hold), or v2's root with the controllers it
+    delegates."""
+    found = []
+    for controller in ("pids", "memory"):
+        root = Path("/sys/fs/cgroup") / controller
+        if (root / "cgroup.procs").is_file():
+            found.append((root / _own_cgroup(controller), [controller]))
+    if found:
+        return found
+    root = Path("/sys/fs/cgroup")
+    try:
+        enabled = (root / "cgroup.subtree_control").read_text().split()
+    except OSError:
+        return []
+    wanted = [c for c in ("pids", "memory") if c in enabled]
+    return [(root, wanted)] if wanted and (root / "cgroup.procs").is_file() else []
+
+
 class TaskLimit:
-    """A ``pids`` cgroup holding one child and what it starts (threads count as tasks).
-    ``TaskLimit.create`` returns None where this process may not create one."""
+    """The cgroups of one sandbox: ``pids`` (threads count as tasks) and ``memory`` (what the zygote and its
+    child hold, shared memory, tmpfs and page cache included: the memory an address-space limit does not
+    see), cgroup v1 or v2. ``TaskLimit.create`` returns None where this process may create none."""
 
-    ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
+    def __init__(self, paths: list[Path]):
+        self.paths = paths
 
-    def __init__(self, path: Path):
-        self.path = path
+    @property
+    def path(self) -> Path:
+        return self.paths[0]
 
     @classmethod
-    def create(cls, name: str, max_tasks: int = MAX_TASKS) -> "TaskLimit | None":
-        for root in map(Path, cls.ROOTS):
-            if not (root / "cgroup.procs").is_file():
-                continue
-            if root.name != "pids":  # cgroup v2: the pids controller must be enabled for children
-                try:
-                    if "pids" not in (root / "cgroup.subtree_control").read_text().split():
-                        continue
-                except OSError:
-                    continue
-            path = root / name
+    def create(cls, name: str, max_tasks: int = MAX_TASKS, memory: int = SANDBOX_MEMORY) -> "TaskLimit | None":
+        made = []
+        for parent, controllers in _cgroup_parents():
+            path = parent / name
             try:
                 path.mkdir()
             except OSError:
                 continue
             try:
-                (path / "pids.max").write_text(str(max_tasks))
-                return cls(path)
+                if "pids" in controllers:
+                    (path / "pids.max").write_text(str(max_tasks))
+                if "memory" in controllers:
+                    for limit in ("memory.limit_in_bytes", "memory.max"):
+                        if (path / limit).is_file():
+                            (path / limit).write_text(str(memory))
+                    try:  # v1: memory and swap together (absent without swap accounting)
+                        (path / "memory.memsw.limit_in_bytes").write_text(str(memory))
+                    except OSError:
+                        pass
+                    try:  # no swap either, where the kernel accounts for it
+                        (path / "memory.swap.max").write_text("0")
+                    except OSError:
+                        pass
+                made.append(path)
             except OSError:
-                try:
-                    path.rmdir()
-                except OSError:
-                    pass
-        return None
+                _remove_cgroup(path)
+        return cls(made) if made else None
 
     def wrap(self, argv: list[str]) -> list[str]:
-        """Run ``argv`` inside the cgroup: a shell joins it, then execs (so nothing escapes)."""
-        return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(self.path / "cgroup.procs"), *argv]
+        """Run ``argv`` inside the cgroups: a shell joins them, then execs (so nothing escapes)."""
+        joins = " && ".join(f'echo $$ > "${i + 1}"' for i in range(len(self.paths)))
+        return ["/bin/sh", "-c", f'{joins} && shift {len(self.paths)} && exec "$@"', "sh",
+                *(str(p / "cgroup.procs") for p in self.paths), *argv]
+
+    def peak_memory(self) -> int | None:
+        for p in self.paths:
+            for name in ("memory.max_usage_in_bytes", "memory.peak"):
+                try:
+                    return int((p / name).read_text())
+                except (OSError, ValueError):
+                    continue
+        return None
 
     def close(self) -> None:
-        for _ in range(50):
+        for path in self.paths:
+            _remove_cgroup(path)
+
+
+def _remove_cgroup(path: Path) -> None:
+    """Kill whatever is in the cgroup, then remove it."""
+    import time
+    for _ in range(50):
+        try:
+            pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
+        except OSError:
+            pids = []
+        for pid in pids:
             try:
-                pids = [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
+                os.kill(pid, signal.SIGKILL)
             except OSError:
-                pids = []
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            try:
-                self.path.rmdir()
-                return
-            except OSError:
-                import time
-                time.sleep(0.02)
+                pass
+        try:
+            path.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.02)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale(tmp_root: str | None = None) -> list[str]:
+    """Remove what a killed grading run left: sandbox cgroups (and their processes) and temporary folders
+    whose grader (the pid in their name) is gone. Those of a grader still running are left alone."""
+    import tempfile
+    removed = []
+    for parent, _ in _cgroup_parents():
+        try:
+            entries = list(parent.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            pid = _grader_pid(entry.name, CGROUP_PREFIX)
+            if pid is not None and not _pid_alive(pid) and entry.is_dir():
+                _remove_cgroup(entry)
+                removed.append(str(entry))
+    root = Path(tmp_root or tempfile.gettempdir())
+    for prefix in ("course-zygote-", "course-grade-"):
+        for entry in root.glob(prefix + "*"):
+            pid = _grader_pid(entry.name, prefix)
+            if pid is not None and not _pid_alive(pid) and entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(str(entry))
+    return removed
+
+
+def _grader_pid(name: str, prefix: str) -> int | None:
+    if not name.startswith(prefix):
+        return None
+    head = name[len(prefix):].split("-", 1)[0]
+    # a pid (at most 2**22 on Linux); anything else is another tool's name, or an older grader's: left alone
+    return int(head) if head.isdigit() and len(head) <= 7 and 0 < int(head) <= 1 << 22 else None
 
 
 # ----------------------------------------------------------------------------- availability

@@ -80,8 +80,10 @@ def build(grades_dir: str | Path, top: int = 5) -> Path:
     totals = [r["total"] for r in results]
     bad = [r for r in results if not r["status"].startswith("ok")]
     assignment = next((r["assignment"] for r in results if r.get("assignment")), grades_dir.name)
+    from .gradebook import interrupted
+    warning = interrupted(grades_dir)
     lines = [f"# Grading report: {assignment}", "",
-             f"Gradebook `{grades_dir}`.", "",
+             f"Gradebook `{grades_dir}`." + (f" **Warning:** {warning}." if warning else ""), "",
              f"{n} submissions; total (of {_fmt(results[0]['max'])}): mean {_fmt(statistics.mean(totals))}, "
              f"median {_fmt(statistics.median(totals))}, min {_fmt(min(totals))}, max {_fmt(max(totals))}; "
              f"{sum(t == results[0]['max'] for t in totals)} with full marks; {len(bad)} whose status is not ok.", "",

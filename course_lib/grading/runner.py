@@ -31,7 +31,54 @@ from .spec import NotImplementedYet, SandboxError, StudentError
 
 FLOAT_PATH_VARS = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS", "MKL_CBWR")
 SANDBOX_SCRIPT = Path(sandbox.__file__).resolve()
-MAX_MESSAGE = 64 << 20
+# The child's replies are bounded before they are parsed: their size, and the number of containers and
+# items in them (each costs the grader a Python object: 16 MiB of "0," would be 8 million), their depth.
+MAX_MESSAGE = 16 << 20
+MAX_CONTAINERS = 100_000
+MAX_ITEMS = 2_000_000
+MAX_DEPTH = 24
+MAX_ERROR_TEXT = 600
+_KINDS = {"not-implemented", "error", "bad-output"}
+
+
+class ProtocolError(ValueError):
+    """A reply that is not the grader's protocol: the student's code wrote it (its sandbox is killed)."""
+
+
+def parse_reply(line: bytes) -> dict:
+    """One reply line -> a checked dict: ``{"ok": True, "result": ...}`` or ``{"ok": False, "kind": ...,
+    "error": str}``. Raises ``ProtocolError`` for anything else, never another exception."""
+    if len(line) > MAX_MESSAGE:
+        raise ProtocolError(f"a reply larger than {MAX_MESSAGE >> 20} MiB")
+    if line.count(b"[") + line.count(b"{") > MAX_CONTAINERS or line.count(b",") + line.count(b":") > MAX_ITEMS:
+        raise ProtocolError("a reply with too many values")
+    try:
+        reply = json.loads(line)
+    except (ValueError, RecursionError, MemoryError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"a reply that is not JSON ({type(exc).__name__})") from None
+    _check_depth(reply)
+    if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
+        raise ProtocolError("a reply without its ok field")
+    if reply["ok"]:
+        if set(reply) != {"ok", "result"}:
+            raise ProtocolError("a reply with unknown fields")
+    else:
+        if set(reply) != {"ok", "kind", "error"} or reply["kind"] not in _KINDS or not isinstance(reply["error"], str):
+            raise ProtocolError("an error reply without its kind and text")
+        reply["error"] = reply["error"][:MAX_ERROR_TEXT]
+    return reply
+
+
+def _check_depth(value) -> None:
+    stack = [(value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ProtocolError(f"a reply nested more than {MAX_DEPTH} levels deep")
+        if isinstance(v, dict):
+            stack.extend((x, depth + 1) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, depth + 1) for x in v)
 
 
 def _raise_for(reply: dict, what: str):
@@ -92,12 +139,12 @@ class Zygote:
         self.preload, self.isolated = list(preload), isolated
         self.dead: str | None = None
         self.busy = False
-        self._tmp = tempfile.TemporaryDirectory(prefix="course-zygote-")
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"course-zygote-{os.getpid()}-")
         self.work = Path(self._tmp.name) / "work"   # the children's cwd without bubblewrap
         self.work.mkdir()
         self._log = open(Path(self._tmp.name) / "zygote.txt", "wb")
         self._ctl, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.token = f"course-sandbox-{time.monotonic_ns()}-{id(self)}"
+        self.token = f"{isolation.CGROUP_PREFIX}{os.getpid()}-{time.monotonic_ns()}-{id(self)}"
         home = isolation.SCRATCH if isolated else str(self.work)
         env = {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "OMP_NUM_THREADS": "1",
                "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
@@ -125,7 +172,12 @@ class Zygote:
             raise
         finally:
             theirs.close()
-        self._ask({"op": "start", "preload": self.preload}, timeout=60.0, what="start")
+        start = {"op": "start", "preload": self.preload}
+        if isolated:
+            start.update(drop_to=isolation.drop_to(), own_namespaces=True)
+            if "course_lib" in self.preload:
+                start["course_lib_parent"] = str(paths.PACKAGE.parent)
+        self._ask(start, timeout=60.0, what="start")
 
     def _ask(self, message: dict, *, timeout: float, what: str, fds=()) -> dict:
         """One control message and its answer; any failure kills the zygote and raises SandboxError."""
@@ -243,7 +295,8 @@ class RemoteStudent:
 
     def __init__(self, statements: list[Statement], *, preload=("numpy",), deny_roots=(), timeout: float = 10.0,
                  cpu_seconds: int = 60, memory_bytes: int = 2 << 30, seed: int = 0, isolated: bool = True,
-                 audit_hook: bool = True, zygotes: ZygotePool | None = None):
+                 audit_hook: bool = True, zygotes: ZygotePool | None = None, deadline: float | None = None,
+                 forbidden=()):
         """``isolated``: run inside ``isolation``'s kernel sandbox (bubblewrap + seccomp + limits); the
         grader refuses to run without it unless the instructor said ``--no-isolation``.
         ``audit_hook=False`` is for the tests that prove the kernel layer holds on its own.
@@ -252,10 +305,11 @@ class RemoteStudent:
         if isolated:  # the zygote's mounts serve every submission: check this one's folders against them
             isolation.refuse_visible(deny_roots, str(paths.PACKAGE) if "course_lib" in preload else None)
         self.timeout = timeout
+        self.deadline = deadline  # time.monotonic() by which the whole submission must be done (its budget)
         self.dead: str | None = None
         self.isolated = isolated
         self._own_pool = None if zygotes is not None else ZygotePool()
-        self._tmp = tempfile.TemporaryDirectory(prefix="course-grade-")
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"course-grade-{os.getpid()}-")
         self._log_path = Path(self._tmp.name) / "output.txt"
         self._log = open(self._log_path, "wb")
         self._req_w = self._resp_r = -1
@@ -263,7 +317,9 @@ class RemoteStudent:
         deny = [*deny_roots, f"/proc/{os.getpid()}", str(self._log_path)]
         setup = {"statements": [{"source": s.source, "origin": s.origin} for s in statements],
                  "deny_roots": [str(d) for d in deny], "cpu_seconds": cpu_seconds,
-                 "memory_bytes": memory_bytes, "seed": seed, "audit_hook": audit_hook}
+                 "memory_bytes": memory_bytes, "seed": seed, "audit_hook": audit_hook, "forbidden": list(forbidden)}
+        if deadline is not None:  # CPU seconds too: never past what is left of the submission's budget
+            setup["cpu_seconds"] = max(1, min(cpu_seconds, int(deadline - time.monotonic()) + 1))
         if isolated:
             setup["seccomp"] = base64.b64encode(isolation.seccomp_filter()).decode("ascii")
             setup["max_tasks"] = isolation.MAX_TASKS
@@ -289,9 +345,15 @@ class RemoteStudent:
             os.close(req_r)
             os.close(resp_w)
         self._buffer = b""
-        info = _raise_for(self._exchange(setup, timeout=max(30.0, timeout)), "loading your definitions")
-        self.load_errors: list[str] = info["load_errors"]
-        self.notes: str = info["notes"]
+        try:
+            info = _raise_for(self._exchange(setup, timeout=max(30.0, timeout)), "loading your definitions")
+        except ValueError:  # a result that does not decode
+            info = None
+        if not (isinstance(info, dict) and set(info) == {"load_errors", "notes"} and isinstance(info["notes"], str)
+                and isinstance(info["load_errors"], list) and all(isinstance(e, str) for e in info["load_errors"])):
+            self._die("answered with something that is not the grader's protocol (loading its definitions)")
+        self.load_errors: list[str] = [e[:MAX_ERROR_TEXT] for e in info["load_errors"][:50]]
+        self.notes: str = info["notes"][:MAX_ERROR_TEXT]
     # -- transport
     def _exchange(self, message: dict, timeout: float) -> dict:
         if self.dead:
@@ -301,9 +363,14 @@ class RemoteStudent:
         except (BrokenPipeError, OSError):
             self._die("your code ended the grader's child process")
         deadline = time.monotonic() + timeout
+        budget_ends = self.deadline is not None and self.deadline < deadline
+        if budget_ends:
+            deadline = self.deadline
         while b"\n" not in self._buffer:
             left = deadline - time.monotonic()
             if left <= 0:
+                if budget_ends:
+                    self._die("stopped: the submission used its time budget for all its exercises")
                 self._die(f"timed out after {timeout:g} s (an endless loop, or far too slow?)")
             ready, _, _ = select.select([self._resp_r], [], [], left)
             if not ready:
@@ -312,16 +379,15 @@ class RemoteStudent:
             if not chunk:
                 self._die(self._exit_reason())
             self._buffer += chunk
-            if len(self._buffer) > MAX_MESSAGE:
-                self._die("sent more than 64 MiB of output")
+            if len(self._buffer) > MAX_MESSAGE and b"\n" not in self._buffer:
+                self._die(f"sent a reply larger than {MAX_MESSAGE >> 20} MiB")
         line, _, self._buffer = self._buffer.partition(b"\n")
+        if self._buffer:  # one answer per request, never ahead of it
+            self._die("answered with something that is not the grader's protocol (more than one reply)")
         try:
-            reply = json.loads(line)
-        except json.JSONDecodeError:
-            self._die("answered with something that is not the grader's protocol")
-        if not isinstance(reply, dict):
-            self._die("answered with something that is not the grader's protocol")
-        return reply
+            return parse_reply(line)
+        except ProtocolError as exc:
+            self._die(f"answered with something that is not the grader's protocol ({exc})")
 
     def _exit_reason(self) -> str:
         try:
@@ -370,7 +436,10 @@ class RemoteStudent:
 
     def new(self, name: str, *args, **kwargs) -> RemoteObject:
         ref = self._request("new", f"{name}(...)", target=name, args=args, kwargs=kwargs)
-        return RemoteObject(self, int(ref["__handle__"]), name)
+        handle = ref.get("__handle__") if isinstance(ref, dict) and len(ref) == 1 else None
+        if type(handle) is not int or handle < 1:
+            self._die("answered with something that is not the grader's protocol (an object's handle)")
+        return RemoteObject(self, handle, name)
 
     def output(self) -> str:
         try:

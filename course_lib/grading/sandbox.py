@@ -201,6 +201,12 @@ def _limit_self(cpu_seconds: int, memory_bytes: int, max_tasks: int, isolated: b
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (16 << 20, 16 << 20))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if isolated:  # in the sandbox's memory cgroup, the kernel's OOM killer takes the child, not the zygote
+            try:
+                with open("/proc/self/oom_score_adj", "w") as f:
+                    f.write("1000")
+            except OSError:
+                pass
         # Threads: counted per user (the kernel ignores this for root, so the grader adds a pids
         # cgroup where it can). Without isolation, no new tasks at all (no seccomp to tell threads
         # from processes there).
@@ -271,6 +277,10 @@ def _install_audit_hook(deny_roots: tuple, write_root: str) -> None:
                 writing = bool(args[2] & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND))
             if writing and outside_tmp(path):
                 raise PermissionError(f"the grader's sandbox allows writing only in its temporary folder, not {path}")
+            # A folder's descriptor would let os.open(name, dir_fd=...) reach paths this hook never sees whole
+            # (the event carries the name only): no folder outside the temporary one is opened.
+            if not isinstance(path, int) and outside_tmp(path) and os.path.isdir(path):
+                raise PermissionError(f"the grader's sandbox does not allow opening the folder {path}")
         elif event in path_events:
             target = args[0] if args else None
             if target is not None and (denied(target) or (event not in ("os.listdir", "os.scandir", "glob.glob")
@@ -362,6 +372,161 @@ def _prctl(option: int, value: int) -> None:
         raise OSError(ctypes.get_errno(), f"prctl({option}, {value}) failed")
 
 
+# ----------------------------------------------------------------------------- privileges and namespaces
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID = 0x20000, 0x4000000, 0x8000000, 0x10000000, \
+    0x20000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_RDONLY, MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = \
+    2, 4, 8, 1, 32, 4096, 8192, 16384, 1 << 18
+_CAPSET = {"x86_64": 126, "aarch64": 91}
+
+
+def _libc():
+    import ctypes
+    return ctypes, ctypes.CDLL(None, use_errno=True)
+
+
+def _become(uid: int, gid: int, home: str) -> None:
+    """A root sandbox (a root grader) becomes ``uid``/``gid`` for good, before it imports anything: the
+    host's uid 0 may write global sysctls and root-owned /proc files whatever its capabilities. The
+    writable folder is given to the new owner first (bubblewrap made it root's)."""
+    os.chown(home, uid, gid)
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    if os.getresuid() != (uid, uid, uid) or os.getresgid() != (gid, gid, gid) or os.getgroups():
+        raise OSError("could not give up root")
+    with open("/proc/self/status") as f:
+        caps = {ln.split(":")[0]: ln.split()[1] for ln in f if ln.startswith("Cap")}
+    if int(caps.get("CapEff", "1"), 16) or int(caps.get("CapPrm", "1"), 16):
+        raise OSError("capabilities left after giving up root")
+
+
+def _drop_capabilities() -> None:
+    """No capability at all, in any namespace, for good (bounding set, ambient, permitted, effective)."""
+    import platform
+    ctypes, libc = _libc()
+    PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 47, 4
+    for cap in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != 22:  # EINVAL: no such cap
+            raise OSError(ctypes.get_errno(), f"could not drop capability {cap}")
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+    data = (ctypes.c_uint32 * 6)()
+    if libc.syscall(_CAPSET[platform.machine()], header, data) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed")
+
+
+def _forbid(names) -> list[str]:
+    """Replace course_lib's own answers (``spec.FORBIDDEN``: "module:name") in every loaded course_lib module
+    by a function that refuses; return the files that define them (hidden next, where the child has a
+    mount namespace of its own). Trusted code: runs before any of the student's."""
+    import glob
+    import importlib
+    files: set[str] = set()
+    for spec in names:
+        modname, _, attr = str(spec).partition(":")
+        if not modname.startswith("course_lib"):
+            continue
+        try:
+            module = importlib.import_module(modname)
+        except Exception:  # noqa: BLE001 (course_lib not mounted for this exercise: nothing to hide)
+            continue
+        original = getattr(module, attr, None)
+        if original is None:
+            continue
+
+        def refuse(*_a, _name=f"{modname}.{attr}", **_k):
+            raise PermissionError(f"{_name} is course_lib's own answer to this exercise; the grader does not let "
+                                  "you use it here: write your own")
+        for loaded in list(sys.modules.values()):
+            if getattr(loaded, "__name__", "").startswith("course_lib"):
+                for key, value in list(vars(loaded).items()):
+                    if value is original:
+                        setattr(loaded, key, refuse)
+        source = getattr(module, "__file__", None)
+        if source:
+            stem = os.path.splitext(os.path.basename(source))[0]
+            files.add(source)
+            files.update(glob.glob(os.path.join(os.path.dirname(source), "__pycache__", f"{stem}.*.pyc")))
+    return sorted(files)
+
+
+def _own_namespaces(close_in_relay: tuple, forbidden=()) -> str:
+    """Give the forked child namespaces of its own before any student code runs: a user namespace (its
+    uid mapped to itself: no privilege anywhere), a mount namespace whose ``/proc`` shows this process
+    only, its own UTS (hostname), IPC and PID namespaces. The PID namespace needs one more fork: this
+    process stays in the zygote's namespace as a relay (it waits for the child and ends as the child
+    ended); the child, PID 1 of its own namespace, returns. Returns a note ("" when all went well)."""
+    ctypes, libc = _libc()
+    uid, gid = os.getuid(), os.getgid()
+    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID) != 0:
+        why = os.strerror(ctypes.get_errno())  # e.g. user namespaces restricted: the sandbox's own hold
+        _forbid(forbidden)
+        return f"no namespaces of its own ({why})"
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as f:
+            f.write(text)
+    pid = os.fork()
+    if pid:
+        _relay(pid, close_in_relay)  # never returns
+    PR_SET_PDEATHSIG = 1
+    libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
+
+    def mount(src, dst, fstype, flags, data=None):
+        if libc.mount(src, dst.encode(), fstype, flags, data) != 0:
+            raise OSError(ctypes.get_errno(), f"mount {dst}: {os.strerror(ctypes.get_errno())}")
+
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    outer = os.readlink("/proc/self")               # this process in the zygote's /proc
+    hold = os.path.join(os.getcwd(), ".proc-self")  # a moment in /scratch, then moved
+    before = os.stat(os.getcwd())
+    os.mkdir(hold)
+    try:
+        mount(f"/proc/{outer}".encode(), hold, None, MS_BIND)
+        mount(b"proc", "/proc", b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, b"size=16k,mode=755")
+        os.mkdir("/proc/self")
+        mount(hold.encode(), "/proc/self", None, MS_MOVE)
+        mount(None, "/proc", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    finally:
+        os.rmdir(hold)
+        os.utime(os.getcwd(), ns=(before.st_atime_ns, before.st_mtime_ns))  # /scratch as the zygote left it
+    for path in _forbid(forbidden):  # course_lib's own answer: its source (and bytecode) read as empty here
+        mount(b"/dev/null", path, None, MS_BIND)
+        mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    _drop_capabilities()
+    return ""
+
+
+def _relay(pid: int, fds: tuple) -> None:
+    """The child's parent in the zygote's PID namespace: end exactly as the child ends."""
+    import resource
+    import signal
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    code = 1
+    try:
+        while True:
+            try:
+                _, status = os.waitpid(pid, 0)
+                break
+            except InterruptedError:
+                continue
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            signal.signal(sig, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
+            os.kill(os.getpid(), sig)
+            code = 128 + sig
+        else:
+            code = os.waitstatus_to_exitcode(status)
+    finally:
+        os._exit(code)
+
+
 def _receive(ctl) -> tuple[dict | None, list[int]]:
     """One control message (a JSON line) and the descriptors sent with it; None when the grader has gone."""
     import socket
@@ -406,7 +571,7 @@ def _empty_folder(path: str, mode: int, times: tuple) -> bool:
         return False
 
 
-def _run_child(ctl_fd: int, req_fd: int, resp_fd: int, log_fd: int) -> None:
+def _run_child(ctl_fd: int, req_fd: int, resp_fd: int, log_fd: int, own_namespaces: bool = False) -> None:
     """A forked child: cut its ties to the zygote, then load and serve the student's definitions."""
     import signal
     os.close(ctl_fd)
@@ -415,13 +580,20 @@ def _run_child(ctl_fd: int, req_fd: int, resp_fd: int, log_fd: int) -> None:
     os.close(log_fd)
     os.setsid()
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    _prctl(PR_SET_DUMPABLE, 1)  # the child's own /proc entries behave as in any fresh process
+    _prctl(PR_SET_DUMPABLE, 1)  # the child's own /proc entries behave as in any fresh process (and are its own)
     req_file = os.fdopen(req_fd, "r", encoding="utf-8")
-    child = _Child(resp_fd)
     setup = json.loads(req_file.readline())
+    forbidden = list(setup.get("forbidden", []))
+    if own_namespaces:
+        ns_note = _own_namespaces((req_fd, resp_fd, 1, 2), forbidden)
+    else:
+        ns_note = ""
+        _forbid(forbidden)
+    child = _Child(resp_fd)
     isolated = bool(setup.get("seccomp"))
     notes = _limit_self(int(setup["cpu_seconds"]), int(setup["memory_bytes"]), int(setup.get("max_tasks", 64)),
                         isolated)
+    notes = "; ".join(n for n in (ns_note, notes) if n)
     if isolated:  # failing here must stop the child: the grader then reports it, nothing runs unconfined
         install_seccomp(base64.b64decode(setup["seccomp"]))
     child.seed = int(setup.get("seed", 0))
@@ -439,6 +611,11 @@ def _run_child(ctl_fd: int, req_fd: int, resp_fd: int, log_fd: int) -> None:
     child.reply({"ok": True, "result": encode({"load_errors": load_errors, "notes": notes})})
     child.serve(req_file)
     child.resp.flush()
+    for stream in (sys.__stdout__, sys.__stderr__):  # what the student printed, for the instructor's results
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001
+            pass
 
 
 def main() -> None:
@@ -446,11 +623,17 @@ def main() -> None:
     JSON lines, one question and its answer at a time: ``start`` (with the modules to import), ``fork`` (with the child's
     request pipe, answer pipe and log file as passed descriptors) and ``wait`` (reap the child,
     answer its raw wait status)."""
+    import resource  # noqa: F401  (loaded once here: every child's relay and limits use it)
     import signal
     import socket
     ctl_fd = int(sys.argv[1])
     ctl = socket.socket(fileno=ctl_fd)
     start, _ = _receive(ctl)
+    if start.get("drop_to"):  # a root grader's sandbox: nobody from here on (isolation._unshare_flags)
+        _become(int(start["drop_to"]["uid"]), int(start["drop_to"]["gid"]), os.getcwd())
+    own_namespaces = bool(start.get("own_namespaces"))
+    if start.get("course_lib_parent"):  # the course_lib the grader mounted (and hashed), whatever finds another
+        sys.path.insert(0, str(start["course_lib_parent"]))
     # Trusted imports first (torch loads shared libraries through ctypes); children inherit them.
     for name in start.get("preload", []):
         if name in _SAFE_PRELOAD:
@@ -476,7 +659,7 @@ def main() -> None:
             if child == 0:
                 code = 1
                 try:
-                    _run_child(ctl_fd, *fds)
+                    _run_child(ctl_fd, *fds, own_namespaces=own_namespaces)
                     code = 0
                 except BaseException:  # noqa: BLE001 (the traceback goes to the child's log)
                     import traceback

@@ -115,3 +115,32 @@ def expect(condition: bool, message: str) -> None:
     """Fail with ``message`` unless ``condition`` is true."""
     if not bool(condition):
         raise Fail(message)
+
+
+# Exercises whose answer course_lib itself holds (the library the lessons use): while such an exercise is
+# graded, these names are replaced in the student's child by a function that refuses, and the files that
+# define them are hidden there, so importing (or re-reading) course_lib's copy earns nothing.
+# "module:name"; grep the exercises' names against course_lib when adding an exercise.
+_BPTT = ("course_lib.bptt:forward", "course_lib.bptt:backward", "course_lib.bptt:truncated_backward",
+         "course_lib.bptt:jacobian_product")
+_BLEU = ("course_lib.bleu:sentence_bleu", "course_lib.bleu:sentence_stats", "course_lib.bleu:bleu_from_stats",
+         "course_lib.bleu:corpus_bleu", "course_lib.bleu:brevity_penalty")
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "skipgram_pairs": ("course_lib.word2vec:skipgram_pairs",),
+    "bptt": _BPTT, "delta_h_step": _BPTT, "grad_W_hh": _BPTT, "jacobian_norm": _BPTT,
+    "masked_cross_entropy": ("course_lib.seq2seq:masked_cross_entropy",),
+    "sentence_bleu": _BLEU,
+    "masked_softmax": ("course_lib.attention:masked_softmax",),
+    "split_heads": ("course_lib.attention:split_heads",),
+    "scaled_dot_product_attention": ("course_lib.attention:DotProductAttention",),
+    "additive_scores": ("course_lib.attention:AdditiveAttention",),
+    "multi_head_attention": ("course_lib.attention:MultiHeadAttention",),
+    "causal_mask": ("course_lib.attention:causal_mask",),
+    "sinusoidal_encoding": ("course_lib.positional:sinusoidal_positional_encoding",
+                            "course_lib.positional:PositionalEncoding"),
+}
+
+
+def forbidden_names(exercise: str) -> tuple[str, ...]:
+    """course_lib's own answers to ``exercise`` ("module:name"), which the grader refuses while grading it."""
+    return FORBIDDEN.get(exercise, ())
