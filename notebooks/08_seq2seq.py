@@ -189,7 +189,7 @@ for s, out in zip(examples, parallel.translate_sentences(dates_model, dates_trai
 
 # %%
 # NBVAL_CHECK_OUTPUT
-between(acc_plain, 0.80, 0.99, "exact match after 250 steps, source as written")
+_ = between(acc_plain, 0.80, 0.99, "exact match after 250 steps, source as written")
 
 # %% [markdown]
 # The third and the last example are outside the training distribution ("tue, 9 nov" is not a
@@ -216,7 +216,7 @@ print(f"source reversed   : exact match {acc_rev:.1%}")
 # %%
 # NBVAL_CHECK_OUTPUT
 claim(acc_rev > acc_plain, "the reversed source is ahead after 250 steps")
-between(acc_rev, 0.95, 1.0, "exact match with the source reversed")
+_ = between(acc_rev, 0.95, 1.0, "exact match with the source reversed")
 
 # %% [markdown]
 # Reversed, the model learns faster here. For dates the argument is subtler than for translation:
@@ -472,7 +472,7 @@ with torch.no_grad():
 print(f"EN: {TRACE_SENTENCE}")
 for row in trace:
     kept = "   ".join(f"{' '.join(fr_train.decode_target(p)):>28s} {s:6.2f}" for p, s in row["kept"])
-    print(f"step {row['step']}: {kept}")
+    print(f"step {row['step']}: {kept or '(K hypotheses have finished: the search stops)'}")
     for p, s, norm in row["finished"]:
         print(f"        finished: {' '.join(fr_train.decode_target(p)) + ' <eos>':>30s}  Σ log P {s:6.2f}, "
               f"/ L = {norm:6.3f}")
@@ -529,8 +529,8 @@ print(f"of the {len(differ)} sentences where beam 5 (α = 1) and greedy differ, 
 
 # %%
 # NBVAL_CHECK_OUTPUT
-between(more_probable / len(differ), 0.55, 0.9, "share of those sentences where the beam's is more probable "
-                                                 "(more than half)")
+_ = between(more_probable / len(differ), 0.55, 0.9, "share of the sentences where the beam's is more probable "
+                                                     "(more than half)")
 
 # %% [markdown]
 # ## Something to poke
