@@ -126,9 +126,8 @@ claim(kernel.width < 0.6, "the learned kernel is narrower than σ = 1 (σ below 
 claim(mse(pred_learned) < mse(pred_fixed) < mse(pred_mean), "test error: learned σ < fixed σ = 1 < average pooling")
 
 # %%
-fig = plt.figure(figsize=(7, 6.4), layout="constrained")
-top_ax = fig.add_subplot(2, 1, 1)
-axes = [top_ax, fig.add_subplot(2, 2, 3), fig.add_subplot(2, 2, 4)]
+fig, panels = plt.subplot_mosaic([["pred", "pred"], ["fixed", "learned"]], figsize=(7, 6.4), layout="constrained")
+axes = [panels["pred"], panels["fixed"], panels["learned"]]
 ax = axes[0]
 ax.plot(x_train, y_train, "o", ms=3, color="gray", label="training samples")
 ax.plot(x_test, truth(x_test), "k--", lw=1, label="true curve")
@@ -138,7 +137,8 @@ ax.plot(x_test, pred_learned, label=f"learned σ = {kernel.width:.2f}")
 ax.set_xlabel("x (query)")
 ax.set_ylabel("y")
 ax.set_title("predictions", fontsize=10)
-ax.legend(fontsize=8, ncol=2)
+ax.set_ylim(-0.5, 6.8)                                                     # room for the legend above the data
+ax.legend(fontsize=8, ncol=3, loc="upper center")
 top = float(weights_learned.max())                                         # one colour scale for both
 for ax, w, name in ((axes[1], weights_fixed, "σ = 1"), (axes[2], weights_learned, f"learned σ = {kernel.width:.2f}")):
     im = ax.imshow(w, aspect="auto", cmap="Reds", extent=(0, 50, 5, 0), vmin=0, vmax=top)
@@ -343,15 +343,15 @@ for name, (h, out) in results.items():
 fixed_out, att_out = results["notebook 08 (fixed context)"][1], results["with attention"][1]
 exact = {name: sum(h == t for h, (_, t) in zip(out, test_set.pairs)) / len(out) for name, (_, out) in results.items()}
 between(exact["with attention"], 0.97, 1.0, "exact match with attention")
-between(exact["notebook 08 (fixed context)"], 0.25, 0.75, "exact match with the fixed context (about one half)")
+between(exact["notebook 08 (fixed context)"], 0.2, 0.7, "exact match with the fixed context (half or less)")
 claim(field_accuracy(fixed_out, test_set.pairs, "year") > 0.95, "the fixed context gets the year right (over 95%)")
 claim(field_accuracy(fixed_out, test_set.pairs, "day") < field_accuracy(fixed_out, test_set.pairs, "month")
       < field_accuracy(fixed_out, test_set.pairs, "year"), "the fixed context: day < month < year")
 
 # %% [markdown]
 # With the same budget, the model with attention gets (nearly) every test date right, the
-# fixed-context model about half (`tests/test_attention.py` also asserts the gap, with another split
-# and a smaller budget). The last three columns say where the fixed-context model fails: the **year**, which every
+# fixed-context model less than half (over three seeds it stayed at or below one half;
+# `tests/test_attention.py` also asserts the gap, with another split and a smaller budget). The last three columns say where the fixed-context model fails: the **year**, which every
 # format writes *last* and the ISO date writes *first*, is nearly always right: it is the freshest
 # thing in c = h_n. The **day**, read early and written last, is wrong most often: it has to
 # survive in the one 64-number vector through the rest of the source and through the decoding of the
@@ -470,7 +470,7 @@ print(f"keys and values shuffled: largest change of the output {'< 1e-12' if sam
 # * `DotProductAttention` and `MultiHeadAttention` equal `F.scaled_dot_product_attention` and
 #   `nn.MultiheadAttention` to 1e-12 in float64, with every mask.
 # * On the date task, with the same data, sizes and 200 steps, attention takes exact-match accuracy
-#   from about one half (fixed context) to nearly 1 (table above); the fixed context loses the day,
+#   from half or less (fixed context) to nearly 1 (table above); the fixed context loses the day,
 #   read first and written last. The weights align output digits with the source characters they copy.
 #   At notebook 08's own settings (benchmark): dates 0.937 → 1.000, English→French BLEU 29.5 → 32.0
 #   after 1000 steps.
