@@ -182,8 +182,9 @@ def test_beam_trace_records_what_the_search_did():
     """The trace (notebook 08's worked example) agrees with the search: the prefixes are kept best first with
     their Σ log P, and the answer is the finished hypothesis with the best normalised score."""
     V, max_len = 5, 4
-    probs = torch.softmax(torch.randn(V, V, generator=torch.Generator().manual_seed(3), dtype=torch.float64) * 2, -1)
-    model = TableModel(torch.log(probs))
+    logits = torch.randn(V, V, generator=torch.Generator().manual_seed(3), dtype=torch.float64) * 2
+    logits[:, EOS] += 1.5                                              # so that some hypotheses finish early
+    model = TableModel(torch.log_softmax(logits, -1))
     trace = []
     out, scores = beam_search(model.step, (torch.zeros(1, 1),), 1, BOS, EOS, max_len, beam_size=3, alpha=1.0,
                               return_scores=True, trace=trace)
