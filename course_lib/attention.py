@@ -357,8 +357,9 @@ def plot_attention(weights, source_tokens, target_tokens, ax=None, titles=None, 
         w = w[None]
     n = w.shape[0]
     if ax is None:
-        fig, axes = plt.subplots(1, n, figsize=(min(4 + 0.22 * len(source_tokens), 8) * n ** 0.6 + 1,
-                                                1.2 + 0.25 * len(target_tokens)), squeeze=False)
+        width = min(min(4 + 0.22 * len(source_tokens), 8) * n ** 0.6 + 1, 7.0)      # at most a ~690 px column
+        fig, axes = plt.subplots(1, n, figsize=(width, 1.2 + 0.25 * len(target_tokens) + 0.6 * (n > 1)),
+                                 squeeze=False)
         axes = list(axes[0])
     else:
         axes = list(ax) if hasattr(ax, "__len__") else [ax]

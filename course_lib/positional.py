@@ -76,15 +76,18 @@ class PositionalEncoding(nn.Module):
 
     ``learned=False``: P is the fixed sinusoidal matrix (a buffer, no parameters, works for any
     T ≤ max_len). ``learned=True``: P is an (max_len, d) parameter trained with the model (as in
-    GPT; it cannot say anything about positions never seen in training). P broadcasts over the batch.
+    GPT; it cannot say anything about positions never seen in training), started as N(0, init_std²):
+    GPT-2's 0.02 is far below √d-scaled embeddings (entries of size 1), i.e. it starts as "no positions";
+    init_std = 1 starts it at the embeddings' scale. P broadcasts over the batch.
     """
 
-    def __init__(self, d: int, max_len: int = 1024, learned: bool = False, dropout: float = 0.0):
+    def __init__(self, d: int, max_len: int = 1024, learned: bool = False, dropout: float = 0.0,
+                 init_std: float = 0.02):
         super().__init__()
         self.learned = learned
         self.dropout = nn.Dropout(dropout)
         if learned:
-            self.P = nn.Parameter(torch.randn(max_len, d) * 0.02)
+            self.P = nn.Parameter(torch.randn(max_len, d) * init_std)
         else:
             self.register_buffer("P", sinusoidal_positional_encoding(max_len, d), persistent=False)
 
@@ -157,12 +160,13 @@ class TransformerLM(nn.Module):
 
     def __init__(self, vocab_size: int, d: int = 64, num_heads: int = 4, num_layers: int = 2,
                  d_ff: int | None = None, max_len: int = 256, learned_positions: bool = False,
-                 dropout: float = 0.0):
+                 dropout: float = 0.0, positions_init_std: float = 0.02):
         super().__init__()
         self.vocab_size, self.d = vocab_size, d
         self.embed = nn.Embedding(vocab_size, d)
         nn.init.normal_(self.embed.weight, std=d ** -0.5)                # √d · embedding: entries of size 1, like P's
-        self.positions = PositionalEncoding(d, max_len, learned=learned_positions, dropout=dropout)
+        self.positions = PositionalEncoding(d, max_len, learned=learned_positions, dropout=dropout,
+                                            init_std=positions_init_std)            # only for a learned P
         self.blocks = nn.ModuleList(EncoderBlock(d, num_heads, d_ff, dropout, pre_norm=True)
                                     for _ in range(num_layers))
         self.norm = nn.LayerNorm(d)

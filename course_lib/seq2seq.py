@@ -219,7 +219,7 @@ def greedy_search(step: StepFn, state: tuple, batch_size: int, bos_id: int, eos_
 
 @torch.no_grad()
 def beam_search(step: StepFn, state: tuple, batch_size: int, bos_id: int, eos_id: int, max_len: int,
-                beam_size: int = 5, alpha: float = 1.0, return_scores: bool = False):
+                beam_size: int = 5, alpha: float = 1.0, return_scores: bool = False, trace: list | None = None):
     """Batched beam search: keep the ``beam_size`` best prefixes per source, ranked by Σ log P.
 
     Each step extends every live prefix by every token and keeps the best ``beam_size`` of the
@@ -232,6 +232,9 @@ def beam_search(step: StepFn, state: tuple, batch_size: int, bos_id: int, eos_id
 
     state: tuple of tensors with the batch on dim 0. Returns one list of ids per source (without
     <bos>/<eos>), and their normalised scores when ``return_scores``.
+    ``trace``: a list that receives, for the first source, one dict per step:
+    {"step": t, "kept": [(ids, Σ log P), ...] best first, "finished": [(ids, Σ log P, normalised), ...]}
+    (the prefixes kept for the next step and the hypotheses that ended with <eos> at this step).
     """
     if beam_size < 1 or max_len < 1:
         raise ValueError(f"beam_size and max_len must be >= 1, got {beam_size}, {max_len}")
@@ -255,6 +258,7 @@ def beam_search(step: StepFn, state: tuple, batch_size: int, bos_id: int, eos_id
         rows = torch.zeros(B, K, dtype=torch.long)
         toks = torch.full((B, K), eos_id, dtype=torch.long)
         new_prefixes = [[[] for _ in range(K)] for _ in range(B)]
+        step_finished: list = []
         for b in range(B):
             if done[b]:
                 continue
@@ -266,6 +270,8 @@ def beam_search(step: StepFn, state: tuple, batch_size: int, bos_id: int, eos_id
                 if w == eos_id:
                     if rank < K:                                         # it would have been kept: finish it
                         finished[b].append((s / t ** alpha, prefixes[b][k]))
+                        if trace is not None and b == 0:
+                            step_finished.append((list(prefixes[b][k]), s, s / t ** alpha))
                     continue
                 new_scores[b, kept] = s
                 rows[b, kept] = b * K + k
@@ -274,6 +280,10 @@ def beam_search(step: StepFn, state: tuple, batch_size: int, bos_id: int, eos_id
                 kept += 1
             if len(finished[b]) >= K:
                 done[b] = True
+        if trace is not None and not (done[0] and not step_finished):
+            trace.append({"step": t, "finished": step_finished,
+                          "kept": [] if done[0] else [(list(new_prefixes[0][k]), float(new_scores[0, k]))
+                                                      for k in range(K) if new_scores[0, k] > -math.inf]})
         if all(done):
             break
         prefixes, scores = new_prefixes, new_scores

@@ -178,6 +178,33 @@ def test_wide_beam_is_exact_on_a_random_toy_model(alpha, seed):
     assert out[0] == want and scores[0] == pytest.approx(want_score, abs=1e-9)
 
 
+def test_beam_trace_records_what_the_search_did():
+    """The trace (notebook 08's worked example) agrees with the search: the prefixes are kept best first with
+    their Σ log P, and the answer is the finished hypothesis with the best normalised score."""
+    V, max_len = 5, 4
+    logits = torch.randn(V, V, generator=torch.Generator().manual_seed(3), dtype=torch.float64) * 2
+    logits[:, EOS] += 1.5                                              # so that some hypotheses finish early
+    model = TableModel(torch.log_softmax(logits, -1))
+    trace = []
+    out, scores = beam_search(model.step, (torch.zeros(1, 1),), 1, BOS, EOS, max_len, beam_size=3, alpha=1.0,
+                              return_scores=True, trace=trace)
+    assert [row["step"] for row in trace] == list(range(1, len(trace) + 1))
+    for row in trace:
+        sums = [s for _, s in row["kept"]]
+        assert sums == sorted(sums, reverse=True) and len(sums) <= 3
+        for ids, s in row["kept"]:                                   # each kept score is the prefix's Σ log P
+            prev, total = BOS, 0.0
+            for w in ids:
+                total, prev = total + float(model.table[prev, w]), w
+            assert s == pytest.approx(total, abs=1e-9) and len(ids) == row["step"]
+    finished = [(norm, ids) for row in trace for ids, _, norm in row["finished"]]
+    assert finished and all(norm <= scores[0] + 1e-12 for norm, _ in finished)   # the answer beats every one
+    best_norm, best_ids = max(finished, key=lambda f: f[0])
+    assert best_norm < scores[0] - 1e-12 or out[0] == best_ids
+    plain = beam_search(model.step, (torch.zeros(1, 1),), 1, BOS, EOS, max_len, beam_size=3, alpha=1.0)
+    assert plain == out                                                # tracing changes nothing
+
+
 def test_finished_hypotheses_are_kept():
     # "<eos>" right away has P = 0.5; every longer sentence is worse, even after length normalisation,
     # though the beam goes on extending the other prefixes after the early <eos> finished.
