@@ -173,7 +173,9 @@ with needs_exercise("jacobian_norm"):
 # $\lVert W_{hh}^k \rVert^{1/k} \to \rho$, so without the tanh slopes the product would decay like
 # ρ^k in the long run; with them (every 1 − h_i² < 1) it falls even faster than 0.9^k, while
 # ‖W_hh‖₂^k is only an upper bound, and here a useless one, since it grows. Hence Pascanu et al.'s
-# conditions (2013): ‖W_hh‖₂ < 1/γ is *sufficient* for vanishing; ρ > 1/γ is *necessary* for exploding.
+# conditions (2013), both on the largest singular value: ‖W_hh‖₂ < 1/γ is *sufficient* for vanishing, so
+# ‖W_hh‖₂ > 1/γ is *necessary* for exploding (a condition on ρ alone would not be: a W_hh with ρ = 0 can
+# still stretch a vector at every step).
 #
 # ## Exercise 4: `bptt`: the full backward pass, every parameter
 #
