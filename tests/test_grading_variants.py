@@ -10,6 +10,7 @@ from course_lib.grading import paths
 from course_lib.grading.check import check
 from course_lib.grading.extract import extract_definitions, read_notebook_cells
 from course_lib.grading.grader import grade_notebook, load_assignment
+from course_lib.grading.runner import ZygotePool
 from exercise_variants import DEPENDS, VARIANTS
 from grading_helpers import REPO, load_nb, with_replaced, write, linux_only
 
@@ -19,12 +20,20 @@ ASSIGNMENTS = paths.assignments()
 CASES = [(a, e, v) for a, exs in VARIANTS.items() for e, vs in exs.items() for v in vs]
 
 
+@pytest.fixture(scope="module")
+def zygotes():
+    """One pool for the whole module, as one grading batch has: each configuration's zygote (numpy, torch,
+    course_lib imported once) serves every notebook graded here; each exercise still runs in a fresh child."""
+    with ZygotePool() as pool:
+        yield pool
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_solution_full_stub_zero(assignment):
+def test_solution_full_stub_zero(assignment, zygotes):
     a = load_assignment(assignment)
-    sol = grade_notebook(REPO / "solutions" / f"{assignment}.ipynb", a)
+    sol = grade_notebook(REPO / "solutions" / f"{assignment}.ipynb", a, zygotes=zygotes)
     assert sol.status == "ok" and sol.total == a.max_points, [r for r in sol.results if r["earned"] == 0]
-    stub = grade_notebook(REPO / "exercises" / f"{assignment}.ipynb", a)
+    stub = grade_notebook(REPO / "exercises" / f"{assignment}.ipynb", a, zygotes=zygotes)
     assert stub.status == "ok" and stub.total == 0
 
 
@@ -37,10 +46,10 @@ def test_every_exercise_has_public_hidden_tests_and_three_variants(assignment):
 
 
 @pytest.mark.parametrize("assignment, exercise, variant", CASES)
-def test_known_wrong_variant_scores_below_full(tmp_path, assignment, exercise, variant):
+def test_known_wrong_variant_scores_below_full(tmp_path, assignment, exercise, variant, zygotes):
     a = load_assignment(assignment)
     nb = with_replaced(load_nb(assignment), exercise, VARIANTS[assignment][exercise][variant])
-    res = grade_notebook(write(nb, tmp_path / "s.ipynb"), a)
+    res = grade_notebook(write(nb, tmp_path / "s.ipynb"), a, zygotes=zygotes)
     assert res.scores[exercise] < a.exercises[exercise], f"{variant} earned full marks"
     dependents = DEPENDS.get(assignment, {}).get(exercise, [])
     for other, score in res.scores.items():
