@@ -313,8 +313,9 @@ for name, (acc, rho_ws, rho_sl) in scores.items():
 
 # %% [markdown]
 # Honest reading: only 656 of the 19,544 analogy questions use four words that occur 5+ times in
-# Tiny Shakespeare (it has no "Athens", "Greece" or "dollar"), and on those skip-gram is right about
-# 3.0% of the time and CBOW about 1.7% (the counts are printed above; they move a little with
+# Tiny Shakespeare ("Athens" never occurs, "Greece" and "dollar" fewer than five times), and on
+# those skip-gram is right about 3.0% of the time and CBOW about 1.7% (the counts are printed
+# above; they move a little with
 # the seed and the machine): on this little data both are mostly guessing.
 # (`tests/benchmarks/bench_word2vec.py` trains gensim's word2vec with the same settings beside this
 # code, if you want to compare.) Only 46 of the 353 WordSim pairs are in the vocabulary, so a
