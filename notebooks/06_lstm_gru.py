@@ -370,7 +370,7 @@ claim(all(accuracy["GRU"][d] > 0.95 for d in DISTANCES), "the GRU is right at ev
 
 # %%
 # NBVAL_CHECK_OUTPUT
-fig, ax = plt.subplots(figsize=(6.5, 3.5))
+fig, ax = plt.subplots(figsize=(5.4, 3.5))
 styles = {"RNN": dict(color="tab:gray", lw=5, alpha=0.5, marker="o", ms=9),
           "LSTM, b_f = 0": dict(color="tab:blue", lw=1.5, ls="--", marker="x", ms=7),
           "LSTM, b_f = 3": dict(color="tab:green", lw=1.5, marker="s", ms=5),
@@ -382,7 +382,7 @@ ax.set_xlabel("distance between subject and verb (words)")
 ax.set_ylabel("verb agreement accuracy")
 ax.set_ylim(0.4, 1.05)
 ax.set_title(f"was / were after 300 training steps (seed {SEED})")
-ax.legend(fontsize=8, loc="center right")
+ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))  # outside: inside it hid the b_f = 3 line
 plt.show()
 
 # %% [markdown]
