@@ -128,8 +128,9 @@ print(f"the word vocabulary is {len(set(words)) / len(set(chars)):.0f} times the
 # | part-of-speech tagging | a sentence → one tag per word, same length | notebook 07 (English Web Treebank) |
 # | machine translation | a sentence → a sentence of another length | notebooks 08 and 09 (English → French) |
 #
-# All three are built on the same models: a language model (notebooks 01-03), which reads a sequence
-# and predicts what comes next, and its recurrent layers (03-07).
+# All three are built from the parts of a language model (notebooks 01-03), which reads a sequence
+# and predicts what comes next: word embeddings (02) and recurrent layers (03-07); a translation
+# model's decoder is itself a language model, conditioned on the source sentence (08).
 
 # %%
 # NBVAL_CHECK_OUTPUT

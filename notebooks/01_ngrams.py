@@ -74,11 +74,10 @@ print("example:", train[1])
 # %% [markdown]
 # ## A likely and an unlikely sentence
 #
-# (The example comes from the CS224N notes on language models that the lecture draws on.)
-#
 # A bigram model (n = 2) predicts each word from the one before it. Every sentence is padded
 # with `<bos>` in front and `<eos>` at the end, so the model also learns how sentences start and
-# that they end. Compare "the cat is small" with the same words scrambled.
+# that they end. Compare "the cat is small" with the same words scrambled (the example comes from
+# the CS224N notes on language models that the lecture draws on).
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -128,7 +127,8 @@ for row in table:
 # the cross-entropy J is measured in bits (log base 2); here J is in nats, so we use $e^J$.
 #
 # Words seen only once in training are mapped to `<unk>` (`unk_cutoff=2`), so that the models
-# have a probability for words they have never seen. We compare three smoothers, for n = 1..5:
+# have a probability for words they have never seen. We compare three smoothers, for n = 1..5
+# (Kneser-Ney from n = 2, where it has a shorter context to hand mass to):
 #
 # - **add-k** (k = 0.01): $P(w \mid h) = \frac{c(h\,w) + k}{c(h) + kV}$, Laplace with a smaller k
 #   (h is the context, the last n−1 words);
@@ -186,8 +186,9 @@ plt.show()
 # V = 6,436 tokens of the vocabulary. Interpolation with fixed weights also degrades after n = 2 (its λ
 # were not tuned on held-out text). Kneser-Ney degrades least and is the best count model here, at
 # n = 3 (held-out perplexity 102.6):
-# its discount takes mass from every seen n-gram in proportion to how many different words follow
-# the context (a context followed by many types is likely to be followed by a new one), and it hands
+# its discount takes the same d from every seen n-gram, so a context gives up mass in proportion to
+# how many different words follow it (a context followed by many types is likely to be followed by a
+# new one), and it hands
 # that mass to a lower order that rewards words seen in many contexts, the right guess for a word
 # that has not been seen in this one. The plain MLE (no smoothing, no `<unk>`) has infinite
 # held-out perplexity for every n: some held-out word or pair is always unseen.
@@ -238,7 +239,9 @@ print("in the training text:", ", ".join(f"{w!r} {backoff.count((), w)} times" f
 # A language model is also a generator: start from `<bos>`, draw the next word from
 # P(w | context), append it, repeat until `<eos>`. With n = 1 the words are independent; with
 # larger n the text looks more and more like Shakespeare, because it *is* Shakespeare: a 4-gram
-# model mostly copies training sentences (the storage table above shows why). Samples differ from machine to machine (the
+# model mostly copies training sentences (the storage table above shows why: there are nearly as
+# many distinct 4-grams as training tokens, so most 3-word contexts were seen once, with a single
+# next word). Samples differ from machine to machine (the
 # draws depend on the last bits of the probabilities), so what the text says about them is measured
 # below on 200 sentences per model.
 
@@ -276,7 +279,7 @@ claim(copied[4] > copied[2] + 0.2, "the 4-gram model copies far more than the bi
 #
 # where $W_3 x$ is a *direct connection* from the input to the output. Similar words get similar
 # embeddings, so what is learned about one context transfers to similar ones. Storage no longer
-# grows with the number of n-grams seen, only with the window. (The window-based neural LM is in
+# grows with the number of n-grams seen, only with the window and the vocabulary. (The window-based neural LM is in
 # the lecture; the equation with the direct connection $W_3 x$ is Bengio et al.'s.)
 
 # %%

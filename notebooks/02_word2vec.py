@@ -196,7 +196,7 @@ for w in probe:
 # %% [markdown]
 # The loss starts where random vectors put it: every score $u^\top v$ is near 0, so each of the
 # K + 1 terms of the loss is about $-\log\sigma(0) = \ln 2$. Verb forms of the old second person
-# cluster ("thou" with "art", "hast", "dost"), kings sit with the other names of the history plays,
+# cluster ("thou" with "art", "hast", "dost"), "king" with the names of the history plays' kings,
 # "father" with the rest of the family, and "night" with "morrow" (its "good morrow", "good night"
 # company). These neighbour lists move a little from run to run and from machine to machine (each
 # run draws other noise words), so the checks below say what holds on every run, not which word is
@@ -216,7 +216,8 @@ claim(len(second_person & set(after["thou"])) >= 3, "at least 3 of thou's 5 neig
 claim(len(history_names & set(after["king"])) >= 2, "at least 2 of king's 5 neighbours are names of kings and lords")
 claim(len(family & set(after["father"])) >= 2, "at least 2 of father's 5 neighbours are family words")
 claim("morrow" in after["night"], "'morrow' is among night's 5 neighbours")
-#
+
+# %% [markdown]
 # ## A map of the embeddings
 #
 # 100 dimensions projected on their first two principal components (PCA, NumPy's SVD): the two
@@ -312,12 +313,14 @@ for name, (acc, rho_ws, rho_sl) in scores.items():
 
 # %% [markdown]
 # Honest reading: only 656 of the 19,544 analogy questions use four words that occur 5+ times in
-# Tiny Shakespeare (it has no "Athens", "Greece" or "dollar"), and on those skip-gram is right about
-# 3.0% of the time and CBOW about as rarely (the counts are printed above; they move a little with
+# Tiny Shakespeare ("Athens" never occurs, "Greece" and "dollar" fewer than five times), and on
+# those skip-gram is right about 3.0% of the time and CBOW about 1.7% (the counts are printed
+# above; they move a little with
 # the seed and the machine): on this little data both are mostly guessing.
 # (`tests/benchmarks/bench_word2vec.py` trains gensim's word2vec with the same settings beside this
 # code, if you want to compare.) Only 46 of the 353 WordSim pairs are in the vocabulary, so a
-# correlation on them (between about 0 and 0.1 from seed to seed) is too noisy to rank the two models;
+# correlation on them moves a lot from seed to seed (the check above allows -0.25 to 0.35) and is
+# too noisy to rank the two models;
 # SimLex-999, which scores similarity rather than relatedness, is near 0 for both. The neighbours
 # above are the better evidence: embeddings learn what the corpus shows, here
 # the grammar and cast of Shakespeare (thou → art, hast; father → the family words), not world

@@ -322,8 +322,9 @@ GradientFlowWidget(cell="lstm", T=100, hidden=64, rho=1.0, init="gaussian").ui
 #
 # The Sequence Models notes' example: the verb must agree with a subject many words back.
 # `course_lib.long_range` generates such sentences with a dial: `distance` = the number of words
-# between subject and verb. The words in between include nouns of either number (attractors, like
-# "mice" below), so the most recent noun is no help.
+# between subject and verb. The words in between are drawn at random, so the sentences are not
+# grammatical, and they include nouns of either number (attractors, like "cats" in the first
+# sentence below), so the most recent noun is no help: only the subject decides the verb.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -337,7 +338,7 @@ print(f"vocabulary: {len(VOCAB)} words; chance accuracy 0.50")
 # is trained for 300 steps of Adam (lr 0.01, clip 1, batch 32) on sentences of that distance,
 # with the course's one loop `train.train`, and tested on 500 new sentences. Four models: the RNN,
 # the LSTM as initialised (b_f = 0), the LSTM with a forget-gate bias of 3, the GRU. Sixteen models
-# in all, a few seconds on a laptop's CPU.
+# in all (the time they took on your machine is printed).
 
 # %%
 SEED = 0                                  # change this (and DISTANCES) and re-run
@@ -369,7 +370,7 @@ claim(all(accuracy["GRU"][d] > 0.95 for d in DISTANCES), "the GRU is right at ev
 
 # %%
 # NBVAL_CHECK_OUTPUT
-fig, ax = plt.subplots(figsize=(6.5, 3.5))
+fig, ax = plt.subplots(figsize=(5.4, 3.5))
 styles = {"RNN": dict(color="tab:gray", lw=5, alpha=0.5, marker="o", ms=9),
           "LSTM, b_f = 0": dict(color="tab:blue", lw=1.5, ls="--", marker="x", ms=7),
           "LSTM, b_f = 3": dict(color="tab:green", lw=1.5, marker="s", ms=5),
@@ -381,7 +382,7 @@ ax.set_xlabel("distance between subject and verb (words)")
 ax.set_ylabel("verb agreement accuracy")
 ax.set_ylim(0.4, 1.05)
 ax.set_title(f"was / were after 300 training steps (seed {SEED})")
-ax.legend(fontsize=8, loc="center right")
+ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))  # outside: inside it hid the b_f = 3 line
 plt.show()
 
 # %% [markdown]
@@ -538,7 +539,8 @@ plt.show()
 # characters), the first 90% for training and the last 10%, later scenes never seen, for testing.
 # The contenders:
 #
-# * the best **count model** of notebook 01, interpolated Kneser-Ney on characters (order 6: it
+# * the **count model** that did best on characters in notebook 01 (there on names), interpolated
+#   Kneser-Ney on characters (order 6: it
 #   conditions on the last 5 characters; each line is a sentence and its newline the `<eos>`);
 # * notebook 03's **vanilla RNN**, an **LSTM** and a **GRU**, all `RecurrentLM(cell=...)` with one
 #   layer of 256 units, trained by the course's one loop with one recipe (`charlm.RECIPE`: batches
@@ -712,8 +714,8 @@ claim(abs(float(corr[line_unit])) - float(corr.abs().sort(descending=True).value
 
 # %% [markdown]
 # What to see: at every newline (red) the cell jumps up, then falls steadily with each character of
-# the line, so its value says how far into the line the model is; the model uses that to predict
-# the next line break. Nobody wrote this counter: the forget and input gates learned to keep and
+# the line, so its value says how far into the line the model is, which is what a model needs to
+# predict the next line break. Nobody wrote this counter: the forget and input gates learned to keep and
 # update it, because it lowered the loss.
 #
 # Poke at it: change the prompt or the temperature in the sampling cell; pick another `start` for
@@ -764,9 +766,9 @@ print(f"GRU / LSTM: {speed['nn.GRU'] / speed['nn.LSTM']:.2f}×")
 # Which to use? The CS224N notes (in this course's notes on LSTM, GRU and bidirectional RNNs) give a
 # rule of thumb: start with an LSTM, switch to a GRU if you need efficiency, since "no conclusive
 # evidence shows that one always beats the other". The efficiency is the parameter count above
-# (3 blocks instead of 4) and fewer operations per step. Measured here, PyTorch's CPU LSTM (a fused
-# oneDNN kernel) is not slower than its GRU, so on a CPU the GRU's saving is in parameters and
-# memory, not necessarily in time (on a GPU, where cuDNN fuses both, this notebook has not measured
+# (3 blocks instead of 4) and fewer operations per step. Measured here, PyTorch's CPU GRU takes
+# about as long as its LSTM (a fused oneDNN kernel), not 3/4 of its time (the ratio is printed
+# above), so on a CPU the GRU's saving is in parameters and memory, not necessarily in time (on a GPU, where cuDNN fuses both, this notebook has not measured
 # it).
 #
 # The lecture adds that the GRU "learns more meaningful word representations". Nothing in this
@@ -831,7 +833,8 @@ print(f"scratch / PyTorch: LSTM {scratch['LSTMScratch (BPTT by hand)'] / speed['
       f" GRU {scratch['GRUScratch (reset after)'] / speed['nn.GRU']:.2f}×")
 
 # %% [markdown]
-# Single runs like this one are noisy. `python tests/benchmarks/bench_lstm_gru.py` (medians of
+# Single runs like this one are noisy, on a busy machine enough to reverse the order of the two
+# scratch LSTMs. `python tests/benchmarks/bench_lstm_gru.py` (medians of
 # interleaved runs, one thread, on the course's 2-core machine, quiet) measured the scratch LSTM at
 # 1.01× nn.LSTM's time with its BPTT by hand and 1.57× stepped under autograd, the scratch GRU at
 # 0.93× nn.GRU's.
@@ -854,8 +857,9 @@ print(f"scratch / PyTorch: LSTM {scratch['LSTMScratch (BPTT by hand)'] / speed['
 #   the GRU beat the vanilla RNN of the same width (not of the same size: the LSTM has about 3.4× its
 #   parameters) and end below the best count model (Kneser-Ney of order 6), which the RNN does not.
 #   Their gates are mostly open or shut, not half-way, and move at word and line boundaries (heatmap).
-# * A GRU layer has 3/4 of an LSTM's parameters; on a CPU, PyTorch's LSTM is not slower than its GRU.
-#   The scratch LSTM, with its BPTT written by hand, runs about as fast as nn.LSTM.
+# * A GRU layer has 3/4 of an LSTM's parameters; on a CPU, PyTorch's GRU takes about as long as its
+#   LSTM, not 3/4 of its time. In the benchmark's medians the scratch LSTM, with its BPTT written by
+#   hand, runs about as fast as nn.LSTM (single runs vary widely).
 #
 # **Exercises** (`exercises/06_lstm_gru.ipynb`): `lstm_step` by hand in NumPy; `peephole_lstm_step`,
 # the same step with Gers & Schmidhuber's peepholes, and `peephole_grads`, their gradients derived by
