@@ -301,7 +301,7 @@ for label, kw in (("gate bias 0 (as initialised)", {}), ("forget / update gate b
 #   σ(0) = 0.5, so the LSTM's cell state halves every step, and its gradient dies as fast as the
 #   RNN's (about a dozen steps).
 # * **The gates help when they are open for memory.** A forget-gate bias of 1 (a common
-#   initialisation) doubles the horizon; a bias of 3 keeps the LSTM's gradient alive beyond 200
+#   initialisation) roughly doubles the horizon; a bias of 3 keeps the LSTM's gradient alive beyond 200
 #   steps and the GRU's for ~100. The plain RNN has no such knob: its only path back in time goes
 #   through W_hh and tanh.
 # * **Saturating inputs** cut the vanilla RNN to ~8 steps, close to the notes' "~7".
