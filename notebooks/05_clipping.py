@@ -218,9 +218,9 @@ print(f"MSE of always answering 1 on 10 000 sequences: {float(((ys - 1) ** 2).me
 # %% [markdown]
 # ## A training run that diverges without clipping and trains with it
 #
-# The adding problem with an IRNN (a ReLU RNN whose $W_{hh}$ starts at the identity; its section
-# follows this one) whose $W_{hh}$ starts at 1.1·I instead: ReLU
-# units that are active multiply the state by 1.1 per step, so after T = 100 steps the forward
+# The adding problem, learned by an IRNN (a ReLU RNN whose $W_{hh}$ starts at the identity, the
+# subject of the next section) whose $W_{hh}$ starts at 1.1·I instead of I: ReLU units that are
+# active multiply the state by 1.1 per step, so after T = 100 steps the forward
 # pass can be up to $1.1^{100}$ (printed below: about 13 800) times too large. The gradient is
 # amplified on the way forward *and* again on the way back through the same 100 steps: its first
 # norm is far larger still (hundreds of millions or more, depending on the seed and the machine;
