@@ -60,75 +60,6 @@ torch.set_num_threads(1)
 device = get_device()
 
 # %% [markdown]
-# ## Proof: our clipping = PyTorch's
-#
-# Random gradients for the parameters of a small RNN, one with a huge entry, some with inf or
-# NaN; both functions must return the same total norm and leave the same gradients
-# (`tests/test_clipping.py` checks many more cases, p-norms included).
-
-# %%
-# NBVAL_CHECK_OUTPUT
-def parameter_set(seed, poison=None):
-    g = torch.Generator().manual_seed(seed)
-    ps = [torch.zeros(s, requires_grad=True) for s in [(8, 2), (8, 8), (8,), (1, 8), (1,)]]
-    for p in ps:
-        p.grad = torch.randn(p.shape, generator=g) * 3
-    if poison is not None:
-        ps[1].grad[0, 0] = poison
-    return ps
-
-
-for label, poison in [("random", None), ("one huge entry (1e6)", 1e6), ("an inf entry", float("inf")),
-                      ("a NaN entry", float("nan"))]:
-    ours, theirs = parameter_set(0, poison), parameter_set(0, poison)
-    n1, n2 = clipping.clip_grad_norm_(ours, 1.0), torch.nn.utils.clip_grad_norm_(theirs, 1.0)
-    same = all(torch.equal(a.grad.nan_to_num(7.0), b.grad.nan_to_num(7.0)) for a, b in zip(ours, theirs))
-    print(f"{label:22s} total norm ours {float(n1):10.4g}  torch {float(n2):10.4g}   same clipped gradients: {same}")
-    if not torch.isfinite(n1):
-        entries = torch.cat([p.grad.flatten() for p in ours])
-        print(f"{'':22s} after clipping: {int((entries == 0).sum())} of {entries.numel()} entries are 0, "
-              f"{int(entries.isnan().sum())} NaN")
-
-# %% [markdown]
-# A NaN or inf anywhere makes the total norm non-finite, and clipping then destroys the gradient
-# instead of shortening it. With a NaN entry the scale factor threshold / NaN is NaN, so every
-# entry becomes NaN. With an inf entry the scale factor is threshold / ∞ = 0: every finite entry
-# becomes 0 and the inf entry ∞ · 0 = NaN (96 of the 97 entries 0, one NaN, above). Either way
-# clipping cannot rescue a step that has already overflowed (`error_if_nonfinite=True` raises
-# instead). It has to act *before* the numbers overflow, i.e. at every step.
-#
-# ## Norm clipping keeps the direction, value clipping does not
-#
-# A 2-D gradient g = (4, 0.8) and threshold 1:
-
-# %%
-# NBVAL_CHECK_OUTPUT
-g = torch.tensor([4.0, 0.8])
-by_norm, by_value = clipping.clip_vector(g, 1.0, "norm"), clipping.clip_vector(g, 1.0, "value")
-
-
-def angle(v):
-    return float(torch.rad2deg(torch.atan2(v[1], v[0])))
-
-
-for label, v in [("gradient g", g), ("clipped by norm", by_norm), ("clipped by value", by_value)]:
-    print(f"{label:17s} ({float(v[0]):.3f}, {float(v[1]):.3f})  length {float(v.norm()):.3f}  angle {angle(v):5.1f}°")
-
-fig, ax = plt.subplots(figsize=(6, 3.2))
-for v, color, label in [(g, "black", "g"), (by_norm, "tab:blue", "clipped by norm (same direction)"),
-                        (by_value, "tab:red", "clipped by value (turned)")]:
-    ax.annotate("", xy=(float(v[0]), float(v[1])), xytext=(0, 0), arrowprops=dict(arrowstyle="->", color=color, lw=2))
-    ax.plot([], [], color=color, label=label)
-ax.add_patch(plt.Circle((0, 0), 1.0, fill=False, ls="--", color="gray"))
-ax.set(xlim=(-0.2, 4.3), ylim=(-0.2, 1.7), aspect="equal", xlabel="∂L/∂θ₁", ylabel="∂L/∂θ₂",
-       title="threshold 1 (dashed: the ball of radius 1)")
-ax.legend(fontsize=8, loc="upper right")
-plt.show()
-
-# %% [markdown]
-# Value clipping cut the first entry from 4 to 1 but left 0.8 alone: the step turned from 11.3°
-# to 38.7°, towards the coordinate that was *not* exploding. Norm clipping only shortened it.
-#
 # ## The cliff (Pascanu, Mikolov & Bengio 2013)
 #
 # Why clip at all, rather than just use a small learning rate? Because the surface of an RNN's
@@ -195,6 +126,77 @@ widget
 
 # %%
 cliff.cliff_figure(threshold=10.0)
+
+# %% [markdown]
+# ## Norm clipping keeps the direction, value clipping does not
+#
+# A 2-D gradient g = (4, 0.8) and threshold 1:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+g = torch.tensor([4.0, 0.8])
+by_norm, by_value = clipping.clip_vector(g, 1.0, "norm"), clipping.clip_vector(g, 1.0, "value")
+
+
+def angle(v):
+    return float(torch.rad2deg(torch.atan2(v[1], v[0])))
+
+
+for label, v in [("gradient g", g), ("clipped by norm", by_norm), ("clipped by value", by_value)]:
+    print(f"{label:17s} ({float(v[0]):.3f}, {float(v[1]):.3f})  length {float(v.norm()):.3f}  angle {angle(v):5.1f}°")
+
+fig, ax = plt.subplots(figsize=(6, 3.2))
+for v, color, label in [(g, "black", "g"), (by_norm, "tab:blue", "clipped by norm (same direction)"),
+                        (by_value, "tab:red", "clipped by value (turned)")]:
+    ax.annotate("", xy=(float(v[0]), float(v[1])), xytext=(0, 0), arrowprops=dict(arrowstyle="->", color=color, lw=2))
+    ax.plot([], [], color=color, label=label)
+ax.add_patch(plt.Circle((0, 0), 1.0, fill=False, ls="--", color="gray"))
+ax.set(xlim=(-0.2, 4.3), ylim=(-0.2, 1.7), aspect="equal", xlabel="∂L/∂θ₁", ylabel="∂L/∂θ₂",
+       title="threshold 1 (dashed: the ball of radius 1)")
+ax.legend(fontsize=8, loc="upper right")
+plt.show()
+
+# %% [markdown]
+# Value clipping cut the first entry from 4 to 1 but left 0.8 alone: the step turned from 11.3°
+# to 38.7°, towards the coordinate that was *not* exploding. Norm clipping only shortened it.
+
+# %% [markdown]
+# ## Proof: our clipping = PyTorch's
+#
+# Random gradients for the parameters of a small RNN, one with a huge entry, some with inf or
+# NaN; both functions must return the same total norm and leave the same gradients
+# (`tests/test_clipping.py` checks many more cases, p-norms included).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+def parameter_set(seed, poison=None):
+    g = torch.Generator().manual_seed(seed)
+    ps = [torch.zeros(s, requires_grad=True) for s in [(8, 2), (8, 8), (8,), (1, 8), (1,)]]
+    for p in ps:
+        p.grad = torch.randn(p.shape, generator=g) * 3
+    if poison is not None:
+        ps[1].grad[0, 0] = poison
+    return ps
+
+
+for label, poison in [("random", None), ("one huge entry (1e6)", 1e6), ("an inf entry", float("inf")),
+                      ("a NaN entry", float("nan"))]:
+    ours, theirs = parameter_set(0, poison), parameter_set(0, poison)
+    n1, n2 = clipping.clip_grad_norm_(ours, 1.0), torch.nn.utils.clip_grad_norm_(theirs, 1.0)
+    same = all(torch.equal(a.grad.nan_to_num(7.0), b.grad.nan_to_num(7.0)) for a, b in zip(ours, theirs))
+    print(f"{label:22s} total norm ours {float(n1):10.4g}  torch {float(n2):10.4g}   same clipped gradients: {same}")
+    if not torch.isfinite(n1):
+        entries = torch.cat([p.grad.flatten() for p in ours])
+        print(f"{'':22s} after clipping: {int((entries == 0).sum())} of {entries.numel()} entries are 0, "
+              f"{int(entries.isnan().sum())} NaN")
+
+# %% [markdown]
+# A NaN or inf anywhere makes the total norm non-finite, and clipping then destroys the gradient
+# instead of shortening it. With a NaN entry the scale factor threshold / NaN is NaN, so every
+# entry becomes NaN. With an inf entry the scale factor is threshold / ∞ = 0: every finite entry
+# becomes 0 and the inf entry ∞ · 0 = NaN (96 of the 97 entries 0, one NaN, above). Either way
+# clipping cannot rescue a step that has already overflowed (`error_if_nonfinite=True` raises
+# instead). It has to act *before* the numbers overflow, i.e. at every step.
 
 # %% [markdown]
 # ## The adding problem (Hochreiter & Schmidhuber 1997)
