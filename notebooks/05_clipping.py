@@ -71,7 +71,7 @@ device = get_device()
 # (A one-unit RNN with no input, $h_t = \sigma(w h_{t-1} + b)$ written on the pre-activation
 # $x_t$ as in the paper; the paper's sigmoid stands where the lecture's cell has tanh.) For $w > 4$ the recurrence has two stable states, and which
 # one $x_{10}$ reaches flips along a line in the (w, b) plane. There the loss jumps: a wall whose
-# gradient is a hundred times or more larger than on the way to it. Gradient descent from (10, −3) with
+# gradient is a hundred or more times larger than on the way to it. Gradient descent from (10, −3) with
 # learning rate 0.01, 60 steps, with and without clipping the gradient norm to 10:
 
 # %%
