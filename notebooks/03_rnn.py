@@ -25,7 +25,8 @@
 #
 # $$h_t = \tanh(W_{xh} x_t + W_{hh} h_{t-1} + b_h), \qquad y_t = \mathrm{softmax}(W_{hy} h_t + b_y)$$
 #
-# This notebook builds it from that equation (`course_lib.rnn.RNNCellScratch`), proves it equal to
+# (The lecture writes a sigmoid σ for the output $y_t$; why a language model needs the softmax
+# instead is explained below.) This notebook builds it from that equation (`course_lib.rnn.RNNCellScratch`), proves it equal to
 # PyTorch's `nn.RNN`, and trains RNN language models on Shakespeare, character by character and
 # word by word.
 
@@ -198,10 +199,11 @@ print("∂loss/∂logits equals softmax(logits) − one-hot target:",
 # **Each window starts from $h_0 = 0$: this is truncated BPTT.** A window is read from a zero
 # state, so the gradient of every step's loss flows back at most to the window's first character
 # and never further: backpropagation through time truncated to 64 steps (notebook 04 measures what
-# truncation costs). The lecture's pseudo-code differs in one point: it carries the state from one
-# chunk of the text into the next (`x = f(x, a[t])`), so the model sees more context than it
-# backpropagates through. Random windows have no "previous chunk", so here the state restarts; at
-# sampling time the state is carried for as long as we like.
+# truncation costs). The lecture's pseudo-code differs in one point: it slides its window of k steps
+# along the text one step at a time and starts each window from the state `x` of everything read
+# before it (`x = f(x, a[t])`), so the model sees more context than it backpropagates through.
+# Random windows have no text read before them, so here the state restarts; at sampling time the
+# state is carried for as long as we like.
 #
 # **`clip=1.0`** rescales the gradient of all parameters together whenever its norm exceeds 1
 # (gradient clipping, notebook 05): a safety net against the exploding gradients of notebook 04.
@@ -292,9 +294,9 @@ claim(len(sample_stats[1.0]["speakers"]) >= 2, "at T = 1.0 at least two lines ar
 claim(set(sample_stats[1.0]["speakers"]) & speakers, "at least one of those names is a speaker of the text")
 
 # %% [markdown]
-# After 800 steps (about half a minute) the model has learned spaces between words, short common
-# words, line breaks and the shape of a speech: a capitalised name and a colon on its own line,
-# then lines of verse (some names are speakers of the text, printed above, others invented). Longer
+# After 800 steps (about half a minute) the model has learned spaces between words and short common
+# words, and the T = 1.0 sample shows line breaks and the shape of a speech: a capitalised name
+# and a colon on its own line, then lines of verse (some names are speakers of the text, printed above, others invented). Longer
 # words are still misspelled, and the text makes no sense. Longer training goes much further:
 # `tests/benchmarks/bench_rnn.py` measures this model after 60 and 120 s.
 #

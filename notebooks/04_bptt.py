@@ -88,7 +88,7 @@ for name in bptt.PARAMS:
 #
 # Notebook 03 already trained this way: each random window of 64 characters started from
 # $h_0 = 0$, so no gradient ever flowed back further than the window's first character (k = 64,
-# and, unlike the lecture's pseudo-code, no state carried over from the previous chunk either).
+# and, unlike the lecture's pseudo-code, no state carried over from the text before the window either).
 # How far is the truncated gradient from the full one?
 
 # %%
@@ -173,17 +173,19 @@ print(f"its norm: {np.linalg.norm(J_hand, 2):.4f}")
 # How large can this product get? Each factor has norm at most $\gamma\,\lVert W_{hh}\rVert_2$, with
 # $\gamma = \max f' \le 1$ for tanh and $\lVert W_{hh}\rVert_2$ the **largest singular value**, so
 # $\lVert \partial h_T/\partial h_t \rVert \le (\gamma \lVert W_{hh}\rVert_2)^{T-t}$. Pascanu et al. (2013)
-# draw the two conditions from it:
+# draw the two conditions from it, both on the largest singular value:
 #
 # * $\lVert W_{hh}\rVert_2 < 1/\gamma$ is **sufficient** for vanishing: every factor shrinks;
-# * $\rho(W_{hh}) > 1/\gamma$ is **necessary** for exploding, where the spectral radius ρ is the
-#   largest |eigenvalue|: otherwise nothing can grow over many steps.
+# * so $\lVert W_{hh}\rVert_2 > 1/\gamma$ is **necessary** for exploding: otherwise no factor can
+#   stretch anything.
 #
-# The two numbers differ: $\rho \le \lVert W_{hh}\rVert_2$, with equality for a symmetric or
-# orthogonal matrix. For a general matrix a single step can stretch a vector by more than ρ (the
-# exercises meet a one-step norm of 1.19 with ρ = 0.9); over many steps, though, the product of
-# k factors behaves like $\rho^k$, because $\lVert W_{hh}^k\rVert^{1/k} \to \rho$. Below, the matrix is
-# orthogonal times ρ, so $\lVert W_{hh}\rVert_2 = \rho$ and both conditions speak of the same number:
+# The spectral radius ρ, the largest |eigenvalue|, is a different number: $\rho \le \lVert W_{hh}\rVert_2$,
+# with equality for a symmetric or orthogonal matrix. For a general matrix a single step can
+# stretch a vector by more than ρ (the exercises meet a one-step norm of 1.19 with ρ = 0.9); over
+# many steps of a *linear* RNN (f' = 1), though, the product is $W_{hh}^k$ and behaves like
+# $\rho^k$, because $\lVert W_{hh}^k\rVert^{1/k} \to \rho$: there ρ < 1 makes the gradient vanish and
+# ρ > 1 makes it explode (the paper's linear case). Below, the matrix is orthogonal times ρ, so
+# $\lVert W_{hh}\rVert_2 = \rho$ and all these conditions speak of the same number:
 #
 # $\lVert W_{hh}\rVert_2$ and ρ of the matrices used here, and of a Gaussian one for comparison:
 
@@ -234,9 +236,13 @@ plt.show()
 #   orthogonal W_hh with ρ = 1 then keeps the gradient alive for ~100 steps.
 #
 # The *information horizon* is the number of steps until the gradient is below 1e-3 of its
-# start. An example of why it matters, from CS224N's notes on language models: in "Jane walked into the room. John walked in
-# too. It was late in the day. Jane said hi to ___", the answer depends on a word ~15 steps back.
-# If the gradient from the blank dies within 8 steps, training cannot learn that dependency.
+# start. An example of why it matters, from CS224N's notes on language models: the answer to both
+# (1) "Jane walked into the room. John walked in too. Jane said hi to ___" and
+# (2) "Jane walked into the room. John walked in too. It was late in the day, and everyone was
+# walking home after a long day at work. Jane said hi to ___" is "John", 8 words before the blank
+# in (1) and 25 in (2). The notes observe that an RNN gets (1) right far more often. A gradient
+# that dies within 8 steps (the saturated case above) barely reaches "John" in (1), and training
+# cannot learn the dependency in (2).
 #
 # ## The widget
 #
@@ -260,7 +266,7 @@ widget
 # %% [markdown]
 # Without a running kernel (a static export of this page, or before you run the cell) the widget
 # above stays empty; here is the same plot for its default setting as a plain figure. At ρ = 0.95 the bound and
-# ρ^k fall slowly, yet the measured gradient drops below 1e-3 within the horizon printed here:
+# ρ^k fall slowly, yet the measured gradient drops below 1e-3 after the few steps printed below:
 # the bound uses the steepest unit's slope γ_i, but most units sit on flatter parts of tanh (the
 # median singular value, right panel, is well below 1), so the gradient shrinks far faster.
 
@@ -295,7 +301,7 @@ for label, kw in (("gate bias 0 (as initialised)", {}), ("forget / update gate b
 #   σ(0) = 0.5, so the LSTM's cell state halves every step, and its gradient dies as fast as the
 #   RNN's (about a dozen steps).
 # * **The gates help when they are open for memory.** A forget-gate bias of 1 (a common
-#   initialisation) doubles the horizon; a bias of 3 keeps the LSTM's gradient alive beyond 200
+#   initialisation) roughly doubles the horizon; a bias of 3 keeps the LSTM's gradient alive beyond 200
 #   steps and the GRU's for ~100. The plain RNN has no such knob: its only path back in time goes
 #   through W_hh and tanh.
 # * **Saturating inputs** cut the vanilla RNN to ~8 steps, close to the notes' "~7".
@@ -314,9 +320,9 @@ for label, kw in (("gate bias 0 (as initialised)", {}), ("forget / update gate b
 # * The gradient of one step's error is the lecture's sum over earlier steps k, each term carried
 #   through a product of t − k Jacobians; the far terms are the small ones.
 # * The gradient back through k steps is a product of k Jacobians diag(f'(z_i)) W_hh:
-#   ‖W_hh‖₂ < 1/γ makes it vanish, ρ(W_hh) > 1/γ is needed for it to explode. Measured at T = 100:
+#   ‖W_hh‖₂ < 1/γ makes it vanish, ‖W_hh‖₂ > 1/γ is needed for it to explode. Measured at T = 100:
 #   ρ = 0.8 vanishes, ρ = 1.2 explodes only with a linear activation, and tanh's saturation
-#   shortens the horizon to a few steps.
+#   shortens the horizon to about 8 steps.
 #
 # **Next:** notebook 05 (`notebooks/05_clipping`): gradient clipping against explosion, identity
 # initialisation and ReLU against vanishing. First, this notebook's exercises
