@@ -28,6 +28,7 @@ SKIP_NAMES = {"solutions", ".git", ".ci", "grading-out", "release", "__pycache__
               ".pytest_cache", ".venv", "venv", "_build"}
 # Tests that need solutions/, the hidden tests or the instructors' known-wrong answers.
 INSTRUCTOR_TESTS = ("test_grading_*.py", "test_isolation.py", "test_release.py", "test_progress_report.py",
+                    "test_instructor_flow.py",
                     "exercise_variants.py", "grading_helpers.py", "benchmarks/bench_grading.py")
 STUDENT_README = "README_student.md"
 # Without git: the course's own top-level files and folders, nothing else of the working folder.
